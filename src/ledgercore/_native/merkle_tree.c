@@ -1,0 +1,468 @@
+/* Merkle trees of RFC 9162 over BLAKE3: roots, the complete-subtree store, appends, batched
+ * updates and proofs. See merkle.h for the hashes and the layout; the auditable verifiers are the
+ * pure-Python ones in ledgercore/merkle_verify.py.
+ *
+ * Every node input is the 64 bytes of two adjacent hashes in a level's array, so a level's new
+ * nodes are one lc_blake3_many call over that array with item_size 64: one compression per node,
+ * nothing copied, no prefix byte.
+ */
+#include "merkle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "blake3.h"
+#include "common.h"
+
+#define HASH_SIZE LC_MERKLE_HASH_SIZE
+#define PAIR_SIZE (2 * LC_MERKLE_HASH_SIZE)
+
+/* Runs of at least this many adjacent dirty parents are hashed in place; shorter ones are
+ * gathered first so the kernel still gets full lanes. */
+#define UPDATE_RUN_MIN 8u
+
+LC_STATIC_ASSERT(PAIR_SIZE == LC_BLAKE3_BLOCK_SIZE);
+LC_STATIC_ASSERT(HASH_SIZE == LC_BLAKE3_DIGEST_SIZE);
+
+/* blake3(b"", derive_key_context="ledgercore 2026-11 merkle leaf v1"). */
+const uint8_t lc_merkle_leaf_key[HASH_SIZE] = {
+    0x7d, 0x15, 0x3f, 0x91, 0xc7, 0xe8, 0x8f, 0xd6, 0x23, 0x7e, 0x14, 0x64, 0xcd, 0x16, 0x08, 0xcf,
+    0xbd, 0x31, 0x3c, 0xe6, 0x06, 0xf5, 0x78, 0x01, 0x23, 0x7f, 0xa0, 0x6f, 0x82, 0x60, 0xdf, 0x01,
+};
+
+/* blake3(b"", derive_key_context="ledgercore 2026-11 merkle node v1"). */
+const uint8_t lc_merkle_node_key[HASH_SIZE] = {
+    0xe2, 0x71, 0x8c, 0xcf, 0x5f, 0x7d, 0xa9, 0xc8, 0x27, 0x53, 0xe3, 0x60, 0x62, 0x43, 0xc3, 0x61,
+    0x2a, 0xbd, 0x77, 0x62, 0xde, 0x9c, 0x1c, 0xf7, 0x2f, 0x4d, 0x7f, 0x4d, 0x0c, 0xe8, 0x96, 0xd6,
+};
+
+/* blake3(b""). */
+const uint8_t lc_merkle_empty_root[HASH_SIZE] = {
+    0xaf, 0x13, 0x49, 0xb9, 0xf5, 0xf9, 0xa1, 0xa6, 0xa0, 0x40, 0x4d, 0xea, 0x36, 0xdc, 0xc9, 0x49,
+    0x9b, 0xcb, 0x25, 0xc9, 0xad, 0xc1, 0x12, 0xb7, 0xcc, 0x9a, 0x93, 0xca, 0xe4, 0x1f, 0x32, 0x62,
+};
+
+struct lc_merkle_tree {
+    uint64_t leaf_count;
+    /* levels[k] holds leaf_count >> k hashes and has room for capacities[k]. */
+    uint8_t *levels[LC_MERKLE_LEVEL_COUNT_MAX];
+    uint64_t capacities[LC_MERKLE_LEVEL_COUNT_MAX];
+};
+
+/* ---- hashing in batches ------------------------------------------------------------------- */
+
+/* lc_blake3_many over any number of rows, LC_BATCH_SIZE_MAX at a time. */
+static int hash_rows(const uint8_t *rows, size_t count, size_t row_size, const uint8_t *key,
+                     uint8_t *out) {
+    while (count > 0) {
+        size_t n = count < LC_BATCH_SIZE_MAX ? count : LC_BATCH_SIZE_MAX;
+        int status = lc_blake3_many(rows, n, row_size, key, out);
+        if (status != LC_OK) return status;
+        rows += n * row_size;
+        out += n * HASH_SIZE;
+        count -= n;
+    }
+    return LC_OK;
+}
+
+/* Node hashes of `count` adjacent pairs: out[i] = H_node(pairs[2i] || pairs[2i + 1]). */
+static void hash_pairs(const uint8_t *pairs, size_t count, uint8_t *out) {
+    int status = hash_rows(pairs, count, PAIR_SIZE, lc_merkle_node_key, out);
+    LC_ASSERT(status == LC_OK);
+}
+
+static void hash_node(const uint8_t left[HASH_SIZE], const uint8_t right[HASH_SIZE],
+                      uint8_t out[HASH_SIZE]) {
+    uint8_t pair[PAIR_SIZE];
+    memcpy(pair, left, HASH_SIZE);
+    memcpy(pair + HASH_SIZE, right, HASH_SIZE);
+    hash_pairs(pair, 1, out);
+}
+
+int lc_merkle_hash_leaves(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t *out) {
+    if (count == 0) return LC_OK;
+    if (leaves == NULL || out == NULL) return LC_ERROR_ARGUMENT;
+    return hash_rows(leaves, count, leaf_size, lc_merkle_leaf_key, out);
+}
+
+int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes, size_t count,
+                               uint8_t *out) {
+    if (count == 0) return LC_OK;
+    if (leaves == NULL || sizes == NULL || out == NULL) return LC_ERROR_ARGUMENT;
+    for (size_t done = 0; done < count; done += LC_BATCH_SIZE_MAX) {
+        size_t n = count - done < LC_BATCH_SIZE_MAX ? count - done : LC_BATCH_SIZE_MAX;
+        int status = lc_blake3_many_ptrs(leaves + done, sizes + done, n, lc_merkle_leaf_key,
+                                         out + done * HASH_SIZE);
+        if (status != LC_OK) return status;
+    }
+    return LC_OK;
+}
+
+/* Level by level; an odd last node moves up unchanged, which builds exactly the RFC 9162 shape
+ * (the left subtree of every node holds the largest power of two of leaves below its total). */
+int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZE]) {
+    if (out == NULL) return LC_ERROR_ARGUMENT;
+    if (count == 0) {
+        memcpy(out, lc_merkle_empty_root, HASH_SIZE);
+        return LC_OK;
+    }
+    if (hashes == NULL || (uint64_t)count > LC_MERKLE_LEAF_COUNT_MAX) return LC_ERROR_ARGUMENT;
+    /* Two buffers taking turns: the kernel never reads and writes the same bytes in one call. */
+    uint8_t *other = malloc((count / 2 + 1) * HASH_SIZE);
+    if (other == NULL) return LC_ERROR_MEMORY;
+    uint8_t *level = hashes;
+    uint8_t *next = other;
+    size_t n = count;
+    while (n > 1) {
+        size_t pair_count = n / 2;
+        hash_pairs(level, pair_count, next);
+        if (n % 2 == 1) memcpy(next + pair_count * HASH_SIZE, level + (n - 1) * HASH_SIZE, HASH_SIZE);
+        n = pair_count + n % 2;
+        uint8_t *swap = level;
+        level = next;
+        next = swap;
+    }
+    memcpy(out, level, HASH_SIZE);
+    free(other);
+    return LC_OK;
+}
+
+/* ---- the complete-subtree store ------------------------------------------------------------ */
+
+lc_merkle_tree *lc_merkle_tree_new(void) { return calloc(1, sizeof(lc_merkle_tree)); }
+
+void lc_merkle_tree_free(lc_merkle_tree *tree) {
+    if (tree == NULL) return;
+    for (unsigned k = 0; k < LC_MERKLE_LEVEL_COUNT_MAX; k++) free(tree->levels[k]);
+    free(tree);
+}
+
+uint64_t lc_merkle_tree_size(const lc_merkle_tree *tree) {
+    LC_ASSERT(tree != NULL);
+    return tree->leaf_count;
+}
+
+uint64_t lc_merkle_tree_level_count(const lc_merkle_tree *tree, unsigned level) {
+    LC_ASSERT(tree != NULL);
+    return level < LC_MERKLE_LEVEL_COUNT_MAX ? tree->leaf_count >> level : 0;
+}
+
+static const uint8_t *node_at(const lc_merkle_tree *tree, unsigned level, uint64_t index) {
+    LC_ASSERT(level < LC_MERKLE_LEVEL_COUNT_MAX);
+    LC_ASSERT(index < tree->leaf_count >> level);
+    return tree->levels[level] + index * HASH_SIZE;
+}
+
+int lc_merkle_tree_nodes(const lc_merkle_tree *tree, unsigned level, uint64_t start,
+                         uint64_t stop, uint8_t *out) {
+    LC_ASSERT(tree != NULL);
+    if (level >= LC_MERKLE_LEVEL_COUNT_MAX) return LC_ERROR_ARGUMENT;
+    if (start > stop || stop > tree->leaf_count >> level) return LC_ERROR_ARGUMENT;
+    if (start == stop) return LC_OK;
+    if (out == NULL) return LC_ERROR_ARGUMENT;
+    memcpy(out, tree->levels[level] + start * HASH_SIZE, (stop - start) * HASH_SIZE);
+    return LC_OK;
+}
+
+/* Room on every level for a tree of `size` leaves. Growing a capacity changes nothing visible,
+ * so a failure half way leaves the tree as it was. */
+static int reserve(lc_merkle_tree *tree, uint64_t size) {
+    for (unsigned k = 0; k < LC_MERKLE_LEVEL_COUNT_MAX && (size >> k) > 0; k++) {
+        uint64_t need = size >> k;
+        if (need <= tree->capacities[k]) continue;
+        uint64_t capacity = tree->capacities[k] > 0 ? tree->capacities[k] : 64;
+        while (capacity < need) capacity *= 2;
+        uint8_t *grown = realloc(tree->levels[k], capacity * HASH_SIZE);
+        if (grown == NULL) return LC_ERROR_MEMORY;
+        tree->levels[k] = grown;
+        tree->capacities[k] = capacity;
+    }
+    return LC_OK;
+}
+
+/* Leaves [old_size, new_size) have their hashes on level 0: hash the nodes they complete, one
+ * batch per level. Level k + 1 gains nodes (old_size >> (k + 1)) .. (new_size >> (k + 1)), whose
+ * pairs sit back to back on level k; that is at most one node per leaf over all levels. */
+static void complete_levels(lc_merkle_tree *tree, uint64_t old_size, uint64_t new_size) {
+    LC_ASSERT(old_size <= new_size);
+    LC_ASSERT(new_size <= LC_MERKLE_LEAF_COUNT_MAX);
+    for (unsigned k = 0; k + 1 < LC_MERKLE_LEVEL_COUNT_MAX; k++) {
+        uint64_t first = old_size >> (k + 1);
+        uint64_t stop = new_size >> (k + 1);
+        if (stop == first) break; /* no new node here, so none above */
+        LC_ASSERT(stop <= tree->capacities[k + 1]);
+        hash_pairs(tree->levels[k] + 2 * first * HASH_SIZE, stop - first,
+                   tree->levels[k + 1] + first * HASH_SIZE);
+    }
+    tree->leaf_count = new_size;
+}
+
+static int check_append(const lc_merkle_tree *tree, size_t count) {
+    LC_ASSERT(tree != NULL);
+    if ((uint64_t)count > LC_MERKLE_LEAF_COUNT_MAX - tree->leaf_count) return LC_ERROR_ARGUMENT;
+    return LC_OK;
+}
+
+int lc_merkle_tree_append(lc_merkle_tree *tree, const uint8_t *leaves, size_t count,
+                          size_t leaf_size) {
+    int status = check_append(tree, count);
+    if (status != LC_OK || count == 0) return status;
+    if (leaves == NULL) return LC_ERROR_ARGUMENT;
+    uint64_t old_size = tree->leaf_count;
+    status = reserve(tree, old_size + count);
+    if (status != LC_OK) return status;
+    status = lc_merkle_hash_leaves(leaves, count, leaf_size,
+                                   tree->levels[0] + old_size * HASH_SIZE);
+    if (status != LC_OK) return status;
+    complete_levels(tree, old_size, old_size + count);
+    return LC_OK;
+}
+
+int lc_merkle_tree_append_ptrs(lc_merkle_tree *tree, const uint8_t *const *leaves,
+                               const size_t *sizes, size_t count) {
+    int status = check_append(tree, count);
+    if (status != LC_OK || count == 0) return status;
+    uint64_t old_size = tree->leaf_count;
+    status = reserve(tree, old_size + count);
+    if (status != LC_OK) return status;
+    status = lc_merkle_hash_leaves_ptrs(leaves, sizes, count,
+                                        tree->levels[0] + old_size * HASH_SIZE);
+    if (status != LC_OK) return status;
+    complete_levels(tree, old_size, old_size + count);
+    return LC_OK;
+}
+
+int lc_merkle_tree_append_hashes(lc_merkle_tree *tree, const uint8_t *hashes, size_t count) {
+    int status = check_append(tree, count);
+    if (status != LC_OK || count == 0) return status;
+    if (hashes == NULL) return LC_ERROR_ARGUMENT;
+    uint64_t old_size = tree->leaf_count;
+    status = reserve(tree, old_size + count);
+    if (status != LC_OK) return status;
+    memcpy(tree->levels[0] + old_size * HASH_SIZE, hashes, count * HASH_SIZE);
+    complete_levels(tree, old_size, old_size + count);
+    return LC_OK;
+}
+
+/* ---- batched updates ----------------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t *dirty;      /* the changed nodes of the current level, ascending */
+    uint64_t *gathered;   /* the parents whose pairs were gathered */
+    uint8_t *pairs;       /* those pairs, back to back */
+    uint8_t *hashes;      /* their new hashes */
+} update_scratch;
+
+/* Hash again, on level k + 1, the `count` parents listed in dirty (ascending, distinct). Long
+ * runs of adjacent parents are one in-place batch; the rest are gathered into one batch. */
+static void rehash_parents(lc_merkle_tree *tree, unsigned k, const update_scratch *s,
+                           size_t count) {
+    const uint8_t *below = tree->levels[k];
+    uint8_t *above = tree->levels[k + 1];
+    size_t gathered_count = 0;
+    size_t j = 0;
+    while (j < count) {
+        size_t run_end = j + 1;
+        while (run_end < count && s->dirty[run_end] == s->dirty[run_end - 1] + 1) run_end++;
+        uint64_t first = s->dirty[j];
+        if (run_end - j >= UPDATE_RUN_MIN) {
+            hash_pairs(below + 2 * first * HASH_SIZE, run_end - j, above + first * HASH_SIZE);
+        } else {
+            for (size_t r = j; r < run_end; r++) {
+                memcpy(s->pairs + gathered_count * PAIR_SIZE, below + 2 * s->dirty[r] * HASH_SIZE,
+                       PAIR_SIZE);
+                s->gathered[gathered_count++] = s->dirty[r];
+            }
+        }
+        j = run_end;
+    }
+    hash_pairs(s->pairs, gathered_count, s->hashes);
+    for (size_t g = 0; g < gathered_count; g++) {
+        memcpy(above + s->gathered[g] * HASH_SIZE, s->hashes + g * HASH_SIZE, HASH_SIZE);
+    }
+}
+
+static int check_update(const lc_merkle_tree *tree, const uint64_t *indices, size_t count,
+                        const uint64_t *sorted_unique, size_t unique_count) {
+    if (unique_count > count) return LC_ERROR_ARGUMENT;
+    if ((count > 0 && indices == NULL) || (unique_count > 0 && sorted_unique == NULL)) {
+        return LC_ERROR_ARGUMENT;
+    }
+    for (size_t j = 0; j < count; j++) {
+        if (indices[j] >= tree->leaf_count) return LC_ERROR_ARGUMENT;
+    }
+    for (size_t j = 0; j < unique_count; j++) {
+        if (sorted_unique[j] >= tree->leaf_count) return LC_ERROR_ARGUMENT;
+        if (j > 0 && sorted_unique[j] <= sorted_unique[j - 1]) return LC_ERROR_ARGUMENT;
+    }
+    if (count > 0 && unique_count == 0) return LC_ERROR_ARGUMENT;
+    return LC_OK;
+}
+
+int lc_merkle_tree_update_hashes(lc_merkle_tree *tree, const uint64_t *indices,
+                                 const uint8_t *hashes, size_t count,
+                                 const uint64_t *sorted_unique, size_t unique_count) {
+    LC_ASSERT(tree != NULL);
+    int status = check_update(tree, indices, count, sorted_unique, unique_count);
+    if (status != LC_OK || count == 0) return status;
+    if (hashes == NULL) return LC_ERROR_ARGUMENT;
+    update_scratch s;
+    s.dirty = malloc(unique_count * sizeof *s.dirty);
+    s.gathered = malloc(unique_count * sizeof *s.gathered);
+    s.pairs = malloc(unique_count * PAIR_SIZE);
+    s.hashes = malloc(unique_count * HASH_SIZE);
+    if (s.dirty == NULL || s.gathered == NULL || s.pairs == NULL || s.hashes == NULL) {
+        status = LC_ERROR_MEMORY;
+        goto done;
+    }
+    for (size_t j = 0; j < count; j++) {
+        memcpy(tree->levels[0] + indices[j] * HASH_SIZE, hashes + j * HASH_SIZE, HASH_SIZE);
+    }
+    memcpy(s.dirty, sorted_unique, unique_count * sizeof *s.dirty);
+    size_t dirty_count = unique_count;
+    for (unsigned k = 0; k + 1 < LC_MERKLE_LEVEL_COUNT_MAX; k++) {
+        uint64_t above_count = tree->leaf_count >> (k + 1);
+        /* Parents of the dirty nodes, in place: the write index never passes the read index. */
+        size_t parent_count = 0;
+        for (size_t j = 0; j < dirty_count; j++) {
+            uint64_t parent = s.dirty[j] >> 1;
+            if (parent >= above_count) break; /* ascending: the rest have no complete parent */
+            if (parent_count == 0 || s.dirty[parent_count - 1] != parent) {
+                s.dirty[parent_count++] = parent;
+            }
+        }
+        if (parent_count == 0) break;
+        LC_ASSERT(parent_count <= dirty_count);
+        rehash_parents(tree, k, &s, parent_count);
+        dirty_count = parent_count;
+    }
+done:
+    free(s.dirty);
+    free(s.gathered);
+    free(s.pairs);
+    free(s.hashes);
+    return status;
+}
+
+/* ---- roots and proofs ---------------------------------------------------------------------- */
+
+static uint64_t lowest_bit(uint64_t x) { return x & (~x + 1); }
+
+static unsigned level_of(uint64_t power_of_two) {
+    LC_ASSERT(power_of_two != 0);
+    LC_ASSERT((power_of_two & (power_of_two - 1)) == 0);
+    return (unsigned)__builtin_ctzll(power_of_two);
+}
+
+/* The largest power of two below n, for n >= 2: the size of an RFC 9162 node's left subtree. */
+static uint64_t split_of(uint64_t n) {
+    LC_ASSERT(n >= 2);
+    return (uint64_t)1 << (63 - __builtin_clzll(n - 1));
+}
+
+/* MTH(D[start:end]) for a node of an RFC 9162 tree inside the stored leaves. Such a node starts
+ * at a multiple of the smallest power of two at least its size, so its complete subtrees (one per
+ * bit of its size, largest first) are stored nodes; fold them right to left. */
+static void subtree_hash(const lc_merkle_tree *tree, uint64_t start, uint64_t end,
+                         uint8_t out[HASH_SIZE]) {
+    LC_ASSERT(start < end);
+    LC_ASSERT(end <= tree->leaf_count);
+    uint64_t remaining = end - start;
+    uint64_t peak = lowest_bit(remaining);
+    uint64_t position = end - peak;
+    LC_ASSERT(position % peak == 0);
+    memcpy(out, node_at(tree, level_of(peak), position >> level_of(peak)), HASH_SIZE);
+    remaining -= peak;
+    while (remaining > 0) {
+        peak = lowest_bit(remaining);
+        position -= peak;
+        LC_ASSERT(position % peak == 0);
+        hash_node(node_at(tree, level_of(peak), position >> level_of(peak)), out, out);
+        remaining -= peak;
+    }
+    LC_ASSERT(position == start);
+}
+
+int lc_merkle_tree_root(const lc_merkle_tree *tree, uint64_t size, uint8_t out[HASH_SIZE]) {
+    LC_ASSERT(tree != NULL);
+    if (out == NULL || size > tree->leaf_count) return LC_ERROR_ARGUMENT;
+    if (size == 0) {
+        memcpy(out, lc_merkle_empty_root, HASH_SIZE);
+    } else {
+        subtree_hash(tree, 0, size, out);
+    }
+    return LC_OK;
+}
+
+/* Proof hashes are found root first; RFC 9162 lists them leaf first. */
+static void reverse_hashes(uint8_t *hashes, size_t count) {
+    for (size_t i = 0, j = count; i + 1 < j; i++, j--) {
+        uint8_t swap[HASH_SIZE];
+        memcpy(swap, hashes + i * HASH_SIZE, HASH_SIZE);
+        memcpy(hashes + i * HASH_SIZE, hashes + (j - 1) * HASH_SIZE, HASH_SIZE);
+        memcpy(hashes + (j - 1) * HASH_SIZE, swap, HASH_SIZE);
+    }
+}
+
+/* PATH(m, D[n]) of RFC 9162 section 2.1.3.1, walked from the root down. */
+int lc_merkle_tree_inclusion_proof(const lc_merkle_tree *tree, uint64_t index, uint64_t size,
+                                   uint8_t *out, size_t *hash_count) {
+    LC_ASSERT(tree != NULL);
+    if (out == NULL || hash_count == NULL) return LC_ERROR_ARGUMENT;
+    if (size > tree->leaf_count || index >= size) return LC_ERROR_ARGUMENT;
+    uint64_t start = 0;
+    uint64_t end = size;
+    size_t count = 0;
+    while (end - start > 1) {
+        uint64_t middle = start + split_of(end - start);
+        LC_ASSERT(count < LC_MERKLE_PROOF_HASHES_MAX);
+        if (index < middle) {
+            subtree_hash(tree, middle, end, out + count * HASH_SIZE);
+            end = middle;
+        } else {
+            subtree_hash(tree, start, middle, out + count * HASH_SIZE);
+            start = middle;
+        }
+        count++;
+    }
+    reverse_hashes(out, count);
+    *hash_count = count;
+    return LC_OK;
+}
+
+/* PROOF(m, D[n]) = SUBPROOF(m, D[n], true) of RFC 9162 section 2.1.4.1, walked from the root
+ * down; `old_size` counts the old tree's leaves inside the current node [start, end). */
+int lc_merkle_tree_consistency_proof(const lc_merkle_tree *tree, uint64_t old_size,
+                                     uint64_t new_size, uint8_t *out, size_t *hash_count) {
+    LC_ASSERT(tree != NULL);
+    if (out == NULL || hash_count == NULL) return LC_ERROR_ARGUMENT;
+    if (new_size > tree->leaf_count || old_size > new_size) return LC_ERROR_ARGUMENT;
+    size_t count = 0;
+    if (old_size > 0 && old_size < new_size) {
+        uint64_t start = 0;
+        uint64_t end = new_size;
+        int old_is_whole_node = 1; /* the "b" of SUBPROOF: still on the old tree's left edge */
+        while (old_size != end - start) {
+            uint64_t split = split_of(end - start);
+            LC_ASSERT(count < LC_MERKLE_PROOF_HASHES_MAX);
+            if (old_size <= split) {
+                subtree_hash(tree, start + split, end, out + count * HASH_SIZE);
+                end = start + split;
+            } else {
+                subtree_hash(tree, start, start + split, out + count * HASH_SIZE);
+                start += split;
+                old_size -= split;
+                old_is_whole_node = 0;
+            }
+            count++;
+        }
+        if (!old_is_whole_node) {
+            LC_ASSERT(count < LC_MERKLE_PROOF_HASHES_MAX);
+            subtree_hash(tree, start, end, out + count * HASH_SIZE);
+            count++;
+        }
+    }
+    reverse_hashes(out, count);
+    *hash_count = count;
+    return LC_OK;
+}
