@@ -334,3 +334,27 @@ def test_state_tree_bad_update_changes_nothing():
     assert state.root() == root
     state.update([], [])
     assert state.root() == root
+
+
+def test_roots_do_not_depend_on_the_thread_count():
+    rows = numpy.random.default_rng(5).integers(0, 256, size=(70_001, 100), dtype=numpy.uint8)
+    expected = merkle_root(rows, threads=1)
+    assert merkle_root(list(map(bytes, rows[:1000]))) == merkle_root(rows[:1000], threads=1)
+    for threads in (2, 3, 7):
+        assert merkle_root(rows, threads=threads) == expected
+        log = MerkleLog(threads=threads)
+        log.append_many(rows[:33_333])
+        log.append_many(rows[33_333:])
+        assert log.root() == expected
+        state = StateTree(threads=threads)
+        state.extend(rows)
+        indices = numpy.arange(0, 70_001, 2)
+        state.update(indices, rows[indices][:, ::-1].copy())
+        single = StateTree(threads=1)
+        single.extend(rows)
+        single.update(indices, rows[indices][:, ::-1].copy())
+        assert state.root() == single.root()
+    with pytest.raises(LedgerValueError, match="threads"):
+        merkle_root(rows, threads=0)
+    with pytest.raises(TypeError, match="threads"):
+        MerkleLog(threads=1.0)

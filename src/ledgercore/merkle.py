@@ -59,21 +59,24 @@ Leaves = Sequence[Any] | numpy.ndarray
 
 LEAF_COUNT_MAX: int = _native.LEAF_COUNT_MAX
 LEVEL_COUNT_MAX: int = _native.LEVEL_COUNT_MAX
+THREAD_COUNT_MAX: int = _native.THREAD_COUNT_MAX
 
 
-def merkle_root(leaves: Leaves) -> bytes:
+def merkle_root(leaves: Leaves, *, threads: int | None = None) -> bytes:
     """The RFC 9162 root over leaf data, hashed level by level in native batches.
 
     Args:
         leaves: a sequence of bytes-like leaves, a 2-D uint8 array of rows, or a 1-D array of
             records.
+        threads: threads a large batch may be split over (1..THREAD_COUNT_MAX); None for the
+            CPUs this process may use. The root does not depend on it.
 
     Returns:
         The 32-byte root; EMPTY_ROOT (BLAKE3 of nothing) for no leaves.
 
     Raises:
         TypeError: leaves of the wrong type (a single bytes object, str items, a float array).
-        LedgerValueError: more than LEAF_COUNT_MAX leaves.
+        LedgerValueError: more than LEAF_COUNT_MAX leaves, or threads out of range.
 
     Example:
         >>> import numpy
@@ -83,7 +86,7 @@ def merkle_root(leaves: Leaves) -> bytes:
         >>> merkle_root([]) == EMPTY_ROOT
         True
     """
-    return _native.merkle_root(leaves)
+    return _native.merkle_root(leaves, threads)
 
 
 class MerkleLog:
@@ -109,8 +112,9 @@ class MerkleLog:
         True
     """
 
-    def __init__(self) -> None:
-        self._tree = _native.Tree()
+    def __init__(self, *, threads: int | None = None) -> None:
+        """An empty tree; `threads` as for merkle_root."""
+        self._tree = _native.Tree(threads)
 
     def __repr__(self) -> str:
         return f"MerkleLog(size={self.size})"
@@ -339,8 +343,9 @@ class StateTree:
         True
     """
 
-    def __init__(self) -> None:
-        self._tree = _native.Tree()
+    def __init__(self, *, threads: int | None = None) -> None:
+        """An empty tree; `threads` as for merkle_root."""
+        self._tree = _native.Tree(threads)
 
     def __repr__(self) -> str:
         return f"StateTree(size={self.size})"
@@ -391,7 +396,7 @@ class StateTree:
             >>> state.root() == merkle_root([b"a", b"b", b"c2"])
             True
         """
-        hashes = _native.hash_leaves(leaves)
+        hashes = _native.hash_leaves(leaves, "leaves", self._tree.threads)
         self._tree.update_hashes(indices, hashes)
 
     def root(self) -> bytes:

@@ -33,8 +33,10 @@ extern const uint8_t lc_merkle_leaf_key[LC_MERKLE_HASH_SIZE];
 extern const uint8_t lc_merkle_node_key[LC_MERKLE_HASH_SIZE];
 extern const uint8_t lc_merkle_empty_root[LC_MERKLE_HASH_SIZE];
 
-/* Leaf hashes of `count` leaves of `leaf_size` bytes each, back to back; 32 * count bytes out. */
-int lc_merkle_hash_leaves(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t *out);
+/* Leaf hashes of `count` leaves of `leaf_size` bytes each, back to back; 32 * count bytes out.
+ * Large batches are split over up to `thread_count` threads (1..LC_THREAD_COUNT_MAX). */
+int lc_merkle_hash_leaves(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t *out,
+                          unsigned thread_count);
 
 /* The same for leaves of different sizes: leaf i is leaves[i][0 .. sizes[i]). */
 int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes, size_t count,
@@ -42,12 +44,15 @@ int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes
 
 /* The RFC 9162 root over `count` leaf hashes (the empty root when count is 0). `hashes` is
  * overwritten: it holds each level in turn, reduced in place by the node kernel. */
-int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[LC_MERKLE_HASH_SIZE]);
+int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[LC_MERKLE_HASH_SIZE],
+                             unsigned thread_count);
 
 typedef struct lc_merkle_tree lc_merkle_tree;
 
-/* A new empty tree, or NULL when memory runs out. lc_merkle_tree_free(NULL) does nothing. */
-lc_merkle_tree *lc_merkle_tree_new(void);
+/* A new empty tree whose batches use up to `thread_count` threads (1..LC_THREAD_COUNT_MAX), or
+ * NULL for a thread count out of range or when memory runs out. lc_merkle_tree_free(NULL) does
+ * nothing. */
+lc_merkle_tree *lc_merkle_tree_new(unsigned thread_count);
 void lc_merkle_tree_free(lc_merkle_tree *tree);
 
 uint64_t lc_merkle_tree_size(const lc_merkle_tree *tree);

@@ -9,21 +9,24 @@ cdef extern from "merkle.h" nogil:
     const uint64_t LC_MERKLE_LEAF_COUNT_MAX
     const unsigned LC_MERKLE_LEVEL_COUNT_MAX
     const unsigned LC_MERKLE_PROOF_HASHES_MAX
+    const unsigned LC_THREAD_COUNT_MAX
     const int LC_MERKLE_HASH_SIZE
 
     const uint8_t lc_merkle_leaf_key[32]
     const uint8_t lc_merkle_node_key[32]
     const uint8_t lc_merkle_empty_root[32]
 
-    int lc_merkle_hash_leaves(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t *out)
+    int lc_merkle_hash_leaves(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t *out,
+                              unsigned thread_count)
     int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes,
                                    size_t count, uint8_t *out)
-    int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t *out)
+    int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t *out,
+                                 unsigned thread_count)
 
     ctypedef struct lc_merkle_tree:
         pass
 
-    lc_merkle_tree *lc_merkle_tree_new()
+    lc_merkle_tree *lc_merkle_tree_new(unsigned thread_count)
     void lc_merkle_tree_free(lc_merkle_tree *tree)
     uint64_t lc_merkle_tree_size(const lc_merkle_tree *tree)
     int lc_merkle_tree_append(lc_merkle_tree *tree, const uint8_t *leaves, size_t count,

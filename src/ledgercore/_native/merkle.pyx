@@ -12,6 +12,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SI
 from libc.stdint cimport uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
 
+import os
+
 import numpy
 
 from ledgercore.errors import LedgerValueError
@@ -20,6 +22,7 @@ LEAF_COUNT_MAX = LC_MERKLE_LEAF_COUNT_MAX
 LEVEL_COUNT_MAX = LC_MERKLE_LEVEL_COUNT_MAX
 PROOF_HASHES_MAX = LC_MERKLE_PROOF_HASHES_MAX
 HASH_SIZE = LC_MERKLE_HASH_SIZE
+THREAD_COUNT_MAX = LC_THREAD_COUNT_MAX
 LEAF_KEY = bytes((<const char *>lc_merkle_leaf_key)[:32])
 NODE_KEY = bytes((<const char *>lc_merkle_node_key)[:32])
 EMPTY_ROOT = bytes((<const char *>lc_merkle_empty_root)[:32])
@@ -31,6 +34,26 @@ cdef int check_status(int status, str what) except -1:
     if status == LC_ERROR_MEMORY:
         raise MemoryError(what)
     raise LedgerValueError(f"{what}: rejected by the native code (status {status})")
+
+
+def default_thread_count():
+    """The CPUs this process may run on, at most THREAD_COUNT_MAX."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    return max(1, min(count, LC_THREAD_COUNT_MAX))
+
+
+cdef unsigned check_threads(object threads) except 0:
+    """A thread count argument: None for default_thread_count(), else 1..THREAD_COUNT_MAX."""
+    if threads is None:
+        return default_thread_count()
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads: expected an int or None, got {type(threads).__name__}")
+    if threads < 1 or threads > LC_THREAD_COUNT_MAX:
+        raise LedgerValueError(f"threads: expected 1..{LC_THREAD_COUNT_MAX}, got {threads}")
+    return threads
 
 
 cdef object as_rows(object leaves, str argument):
@@ -105,8 +128,9 @@ cdef class LeafPointers:
         free(self.has_view)
 
 
-def hash_leaves(object leaves, str argument="leaves"):
+def hash_leaves(object leaves, str argument="leaves", object threads=None):
     """Leaf hashes of a sequence of bytes-like leaves or of the rows of an array; (n, 32) uint8."""
+    cdef unsigned thread_count = check_threads(threads)
     rows = as_rows(leaves, argument)
     cdef Py_ssize_t count = rows.shape[0] if rows is not None else len(leaves)
     if <uint64_t>count > LC_MERKLE_LEAF_COUNT_MAX:
@@ -127,7 +151,7 @@ def hash_leaves(object leaves, str argument="leaves"):
         if leaf_size > 0:
             rows_ptr = &row_view[0, 0]
         with nogil:
-            status = lc_merkle_hash_leaves(rows_ptr, count, leaf_size, &out[0, 0])
+            status = lc_merkle_hash_leaves(rows_ptr, count, leaf_size, &out[0, 0], thread_count)
     else:
         pointers = LeafPointers(leaves, argument)
         with nogil:
@@ -137,28 +161,30 @@ def hash_leaves(object leaves, str argument="leaves"):
     return hashes
 
 
-def root_of_hashes(object hashes):
+def root_of_hashes(object hashes, object threads=None):
     """The RFC 9162 root over leaf hashes, an (n, 32) uint8 array (copied, then reduced)."""
+    cdef unsigned thread_count = check_threads(threads)
     cdef uint8_t[:, ::1] work = check_hashes(hashes, "hashes").copy()
     cdef size_t count = work.shape[0]
     cdef uint8_t out[32]
     cdef uint8_t *work_ptr = &work[0, 0] if count > 0 else NULL
     cdef int status
     with nogil:
-        status = lc_merkle_root_of_hashes(work_ptr, count, out)
+        status = lc_merkle_root_of_hashes(work_ptr, count, out, thread_count)
     check_status(status, "hashes")
     return bytes((<const char *>out)[:32])
 
 
-def merkle_root(object leaves):
+def merkle_root(object leaves, object threads=None):
     """The RFC 9162 root over leaf data; see ledgercore.merkle.merkle_root."""
-    cdef uint8_t[:, ::1] work = hash_leaves(leaves)
+    cdef unsigned thread_count = check_threads(threads)
+    cdef uint8_t[:, ::1] work = hash_leaves(leaves, "leaves", thread_count)
     cdef size_t count = work.shape[0]
     cdef uint8_t out[32]
     cdef uint8_t *work_ptr = &work[0, 0] if count > 0 else NULL
     cdef int status
     with nogil:
-        status = lc_merkle_root_of_hashes(work_ptr, count, out)
+        status = lc_merkle_root_of_hashes(work_ptr, count, out, thread_count)
     check_status(status, "leaves")
     return bytes((<const char *>out)[:32])
 
@@ -191,9 +217,11 @@ cdef class Tree:
 
     cdef lc_merkle_tree *tree
     cdef bint busy
+    cdef readonly unsigned threads
 
-    def __cinit__(self):
-        self.tree = lc_merkle_tree_new()
+    def __cinit__(self, object threads=None):
+        self.threads = check_threads(threads)
+        self.tree = lc_merkle_tree_new(self.threads)
         if self.tree == NULL:
             raise MemoryError("Tree")
 

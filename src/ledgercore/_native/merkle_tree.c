@@ -8,6 +8,7 @@
  */
 #include "merkle.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,10 @@
 /* Runs of at least this many adjacent dirty parents are hashed in place; shorter ones are
  * gathered first so the kernel still gets full lanes. */
 #define UPDATE_RUN_MIN 8u
+
+/* Compressions one thread must have before a batch is split: 8192 (about 100 microseconds of
+ * hashing) keeps the cost of starting a thread under a tenth of its work. */
+#define PARALLEL_SHARE_BLOCKS_MIN 8192u
 
 LC_STATIC_ASSERT(PAIR_SIZE == LC_BLAKE3_BLOCK_SIZE);
 LC_STATIC_ASSERT(HASH_SIZE == LC_BLAKE3_DIGEST_SIZE);
@@ -44,6 +49,7 @@ const uint8_t lc_merkle_empty_root[HASH_SIZE] = {
 
 struct lc_merkle_tree {
     uint64_t leaf_count;
+    unsigned thread_count; /* threads its batches may use, 1..LC_THREAD_COUNT_MAX */
     /* levels[k] holds leaf_count >> k hashes and has room for capacities[k]. */
     uint8_t *levels[LC_MERKLE_LEVEL_COUNT_MAX];
     uint64_t capacities[LC_MERKLE_LEVEL_COUNT_MAX];
@@ -65,9 +71,64 @@ static int hash_rows(const uint8_t *rows, size_t count, size_t row_size, const u
     return LC_OK;
 }
 
+typedef struct {
+    const uint8_t *rows;
+    size_t count;
+    size_t row_size;
+    const uint8_t *key;
+    uint8_t *out;
+    int status;
+} hash_share;
+
+static void *hash_share_run(void *argument) {
+    hash_share *share = argument;
+    share->status = hash_rows(share->rows, share->count, share->row_size, share->key, share->out);
+    return NULL;
+}
+
+/* hash_rows split into contiguous shares over up to thread_count threads, the calling thread
+ * taking the first. A batch too small to repay starting a thread (tens of microseconds) stays
+ * on the calling thread; a thread that cannot start has its share run here instead. */
+static int hash_rows_threaded(const uint8_t *rows, size_t count, size_t row_size,
+                              const uint8_t *key, uint8_t *out, unsigned thread_count) {
+    LC_ASSERT(thread_count >= 1);
+    LC_ASSERT(thread_count <= LC_THREAD_COUNT_MAX);
+    size_t blocks_per_row =
+        row_size == 0 ? 1 : (row_size + LC_BLAKE3_BLOCK_SIZE - 1) / LC_BLAKE3_BLOCK_SIZE;
+    size_t share_count = (count * blocks_per_row) / PARALLEL_SHARE_BLOCKS_MIN;
+    if (share_count > thread_count) share_count = thread_count;
+    if (share_count <= 1) return hash_rows(rows, count, row_size, key, out);
+    hash_share shares[LC_THREAD_COUNT_MAX];
+    pthread_t threads[LC_THREAD_COUNT_MAX];
+    int started[LC_THREAD_COUNT_MAX];
+    /* Shares are whole multiples of the widest kernel's lanes, so only the last is ragged. */
+    size_t per_share = ((count + share_count - 1) / share_count + 15) & ~(size_t)15;
+    size_t first = 0;
+    size_t used = 0;
+    for (; used < share_count && first < count; used++) {
+        size_t n = count - first < per_share ? count - first : per_share;
+        shares[used] = (hash_share){rows + first * row_size, n, row_size, key,
+                                    out + first * HASH_SIZE, LC_OK};
+        first += n;
+    }
+    LC_ASSERT(first == count);
+    for (size_t t = 1; t < used; t++) {
+        started[t] = pthread_create(&threads[t], NULL, hash_share_run, &shares[t]) == 0;
+        if (!started[t]) hash_share_run(&shares[t]);
+    }
+    hash_share_run(&shares[0]);
+    int status = shares[0].status;
+    for (size_t t = 1; t < used; t++) {
+        if (started[t]) pthread_join(threads[t], NULL);
+        if (shares[t].status != LC_OK) status = shares[t].status;
+    }
+    return status;
+}
+
 /* Node hashes of `count` adjacent pairs: out[i] = H_node(pairs[2i] || pairs[2i + 1]). */
-static void hash_pairs(const uint8_t *pairs, size_t count, uint8_t *out) {
-    int status = hash_rows(pairs, count, PAIR_SIZE, lc_merkle_node_key, out);
+static void hash_pairs(const uint8_t *pairs, size_t count, uint8_t *out, unsigned thread_count) {
+    int status = hash_rows_threaded(pairs, count, PAIR_SIZE, lc_merkle_node_key, out,
+                                    thread_count);
     LC_ASSERT(status == LC_OK);
 }
 
@@ -76,13 +137,19 @@ static void hash_node(const uint8_t left[HASH_SIZE], const uint8_t right[HASH_SI
     uint8_t pair[PAIR_SIZE];
     memcpy(pair, left, HASH_SIZE);
     memcpy(pair + HASH_SIZE, right, HASH_SIZE);
-    hash_pairs(pair, 1, out);
+    hash_pairs(pair, 1, out, 1);
 }
 
-int lc_merkle_hash_leaves(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t *out) {
+static int check_thread_count(unsigned thread_count) {
+    return thread_count >= 1 && thread_count <= LC_THREAD_COUNT_MAX ? LC_OK : LC_ERROR_ARGUMENT;
+}
+
+int lc_merkle_hash_leaves(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t *out,
+                          unsigned thread_count) {
+    if (check_thread_count(thread_count) != LC_OK) return LC_ERROR_ARGUMENT;
     if (count == 0) return LC_OK;
     if (leaves == NULL || out == NULL) return LC_ERROR_ARGUMENT;
-    return hash_rows(leaves, count, leaf_size, lc_merkle_leaf_key, out);
+    return hash_rows_threaded(leaves, count, leaf_size, lc_merkle_leaf_key, out, thread_count);
 }
 
 int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes, size_t count,
@@ -100,8 +167,9 @@ int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes
 
 /* Level by level; an odd last node moves up unchanged, which builds exactly the RFC 9162 shape
  * (the left subtree of every node holds the largest power of two of leaves below its total). */
-int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZE]) {
-    if (out == NULL) return LC_ERROR_ARGUMENT;
+int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZE],
+                             unsigned thread_count) {
+    if (out == NULL || check_thread_count(thread_count) != LC_OK) return LC_ERROR_ARGUMENT;
     if (count == 0) {
         memcpy(out, lc_merkle_empty_root, HASH_SIZE);
         return LC_OK;
@@ -115,7 +183,7 @@ int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZ
     size_t n = count;
     while (n > 1) {
         size_t pair_count = n / 2;
-        hash_pairs(level, pair_count, next);
+        hash_pairs(level, pair_count, next, thread_count);
         if (n % 2 == 1) memcpy(next + pair_count * HASH_SIZE, level + (n - 1) * HASH_SIZE, HASH_SIZE);
         n = pair_count + n % 2;
         uint8_t *swap = level;
@@ -129,7 +197,12 @@ int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZ
 
 /* ---- the complete-subtree store ------------------------------------------------------------ */
 
-lc_merkle_tree *lc_merkle_tree_new(void) { return calloc(1, sizeof(lc_merkle_tree)); }
+lc_merkle_tree *lc_merkle_tree_new(unsigned thread_count) {
+    if (check_thread_count(thread_count) != LC_OK) return NULL;
+    lc_merkle_tree *tree = calloc(1, sizeof(lc_merkle_tree));
+    if (tree != NULL) tree->thread_count = thread_count;
+    return tree;
+}
 
 void lc_merkle_tree_free(lc_merkle_tree *tree) {
     if (tree == NULL) return;
@@ -192,7 +265,7 @@ static void complete_levels(lc_merkle_tree *tree, uint64_t old_size, uint64_t ne
         if (stop == first) break; /* no new node here, so none above */
         LC_ASSERT(stop <= tree->capacities[k + 1]);
         hash_pairs(tree->levels[k] + 2 * first * HASH_SIZE, stop - first,
-                   tree->levels[k + 1] + first * HASH_SIZE);
+                   tree->levels[k + 1] + first * HASH_SIZE, tree->thread_count);
     }
     tree->leaf_count = new_size;
 }
@@ -212,7 +285,7 @@ int lc_merkle_tree_append(lc_merkle_tree *tree, const uint8_t *leaves, size_t co
     status = reserve(tree, old_size + count);
     if (status != LC_OK) return status;
     status = lc_merkle_hash_leaves(leaves, count, leaf_size,
-                                   tree->levels[0] + old_size * HASH_SIZE);
+                                   tree->levels[0] + old_size * HASH_SIZE, tree->thread_count);
     if (status != LC_OK) return status;
     complete_levels(tree, old_size, old_size + count);
     return LC_OK;
@@ -266,7 +339,8 @@ static void rehash_parents(lc_merkle_tree *tree, unsigned k, const update_scratc
         while (run_end < count && s->dirty[run_end] == s->dirty[run_end - 1] + 1) run_end++;
         uint64_t first = s->dirty[j];
         if (run_end - j >= UPDATE_RUN_MIN) {
-            hash_pairs(below + 2 * first * HASH_SIZE, run_end - j, above + first * HASH_SIZE);
+            hash_pairs(below + 2 * first * HASH_SIZE, run_end - j, above + first * HASH_SIZE,
+                       tree->thread_count);
         } else {
             for (size_t r = j; r < run_end; r++) {
                 memcpy(s->pairs + gathered_count * PAIR_SIZE, below + 2 * s->dirty[r] * HASH_SIZE,
@@ -276,7 +350,7 @@ static void rehash_parents(lc_merkle_tree *tree, unsigned k, const update_scratc
         }
         j = run_end;
     }
-    hash_pairs(s->pairs, gathered_count, s->hashes);
+    hash_pairs(s->pairs, gathered_count, s->hashes, tree->thread_count);
     for (size_t g = 0; g < gathered_count; g++) {
         memcpy(above + s->gathered[g] * HASH_SIZE, s->hashes + g * HASH_SIZE, HASH_SIZE);
     }
