@@ -1,0 +1,862 @@
+/* The validate/apply engine. See apply.h for the contract and records.py for the rules in prose.
+ *
+ * One pass over a batch, in arrival order. For each record a check function returns the first
+ * failing result in the order of the result table, reading state only; then an apply function
+ * makes the change and logs how to undo it. A linked chain undoes its log entries back to its
+ * first record when one of its records fails; a broken invariant undoes the whole batch. So a
+ * failed chain leaves no trace and a failed batch leaves none either.
+ */
+#include "apply.h"
+
+#include <string.h>
+
+#include "idmap.h"
+#include "lc_limits.h"
+
+LC_STATIC_ASSERT(LC_ENGINE_ACCOUNT_COUNT_MAX <= LC_IDMAP_INDEX_MAX);
+LC_STATIC_ASSERT(LC_ENGINE_TRANSFER_COUNT_MAX <= LC_IDMAP_INDEX_MAX);
+
+/* The life of a pending transfer; other transfers stay TRANSFER_STATUS_NONE. */
+enum {
+    TRANSFER_STATUS_NONE = 0,
+    TRANSFER_STATUS_PENDING = 1,
+    TRANSFER_STATUS_POSTED = 2,
+    TRANSFER_STATUS_VOIDED = 3,
+    TRANSFER_STATUS_EXPIRED = 4,
+};
+
+enum {
+    UNDO_ACCOUNT_CREATED = 1,
+    UNDO_TRANSFER_CREATED = 2, /* single, pending, post or void: its flags say which */
+    UNDO_PENDING_EXPIRED = 3,
+    UNDO_FAILED_ID_RECORDED = 4,
+};
+
+typedef struct undo_entry {
+    uint32_t kind;
+    uint32_t index;         /* account, transfer or failed-id row */
+    uint32_t pending_index; /* for a post or void: the pending transfer it resolved */
+} undo_entry;
+
+typedef struct expiry {
+    uint64_t expires_at_ns;
+    uint32_t index;
+} expiry;
+
+struct lc_engine {
+    lc_account *accounts;
+    size_t account_count;
+    size_t account_capacity;
+    lc_transfer *transfers;
+    uint8_t *transfer_status; /* TRANSFER_STATUS_* per transfer */
+    size_t transfer_count;
+    size_t transfer_capacity;
+    lc_u128 *failed_ids; /* ids of transfers that failed on the ledger's state */
+    size_t failed_count;
+    size_t failed_capacity;
+    lc_idmap account_map;
+    lc_idmap transfer_map;
+    lc_idmap failed_map;
+    expiry *expiries; /* a binary min-heap of pending transfers with a timeout */
+    size_t expiry_count;
+    size_t expiry_capacity;
+    undo_entry *undo; /* the current batch's changes, oldest first */
+    size_t undo_count;
+    size_t undo_capacity;
+    size_t pending_count;
+    uint64_t last_timestamp_ns;
+};
+
+/* What a passing check found, so that apply need not look it up again. */
+typedef struct resolved {
+    uint32_t debit_index;
+    uint32_t credit_index;
+    uint32_t pending_index; /* post or void only */
+    unsigned __int128 amount; /* the amount that moves: a post's may differ from its field */
+    uint64_t hash;            /* of the transfer id */
+} resolved;
+
+#define NS_PER_S 1000000000ull
+
+/* ---------------------------------------------------------------- memory */
+
+static int grow(void **array, size_t *capacity, size_t need, size_t item_size) {
+    if (need <= *capacity) return LC_OK;
+    size_t new_capacity = *capacity < 1024 ? 1024 : *capacity;
+    while (new_capacity < need) new_capacity *= 2;
+    void *grown = realloc(*array, new_capacity * item_size);
+    if (grown == NULL) return LC_ERROR_MEMORY;
+    *array = grown;
+    *capacity = new_capacity;
+    return LC_OK;
+}
+
+lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1) {
+    lc_engine *e = calloc(1, sizeof(lc_engine));
+    if (e == NULL) return NULL;
+    /* Each table gets its own seeds, so that one table's collisions say nothing of another's. */
+    int status = lc_idmap_init(&e->account_map, (const void *const *)&e->accounts,
+                               sizeof(lc_account), seed0, seed1);
+    if (status == LC_OK) {
+        status = lc_idmap_init(&e->transfer_map, (const void *const *)&e->transfers,
+                               sizeof(lc_transfer), seed0 ^ 0x5bd1e995u, ~seed1);
+    }
+    if (status == LC_OK) {
+        status = lc_idmap_init(&e->failed_map, (const void *const *)&e->failed_ids,
+                               sizeof(lc_u128), ~seed0, seed1 ^ 0x27d4eb2fu);
+    }
+    if (status != LC_OK) {
+        lc_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void lc_engine_free(lc_engine *e) {
+    if (e == NULL) return;
+    lc_idmap_free(&e->account_map);
+    lc_idmap_free(&e->transfer_map);
+    lc_idmap_free(&e->failed_map);
+    free(e->accounts);
+    free(e->transfers);
+    free(e->transfer_status);
+    free(e->failed_ids);
+    free(e->expiries);
+    free(e->undo);
+    free(e);
+}
+
+/* Everything a transfer batch of `count` may need, so that applying never allocates. */
+static int reserve_for_transfers(lc_engine *e, size_t count) {
+    size_t need = e->transfer_count + count;
+    if (need > LC_ENGINE_TRANSFER_COUNT_MAX || e->failed_count + count > LC_ENGINE_TRANSFER_COUNT_MAX) {
+        return LC_ERROR_CAPACITY;
+    }
+    size_t transfer_capacity = e->transfer_capacity;
+    int status = grow((void **)&e->transfers, &transfer_capacity, need, sizeof(lc_transfer));
+    if (status == LC_OK) {
+        size_t status_capacity = e->transfer_capacity;
+        status = grow((void **)&e->transfer_status, &status_capacity, need, 1);
+        if (status == LC_OK) e->transfer_capacity = transfer_capacity;
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->failed_ids, &e->failed_capacity, e->failed_count + count,
+                      sizeof(lc_u128));
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->expiries, &e->expiry_capacity, e->expiry_count + count,
+                      sizeof(expiry));
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->undo, &e->undo_capacity, e->undo_count + count,
+                      sizeof(undo_entry));
+    }
+    if (status == LC_OK) status = lc_idmap_reserve(&e->transfer_map, count);
+    if (status == LC_OK) status = lc_idmap_reserve(&e->failed_map, count);
+    return status;
+}
+
+static inline void undo_push(lc_engine *e, uint32_t kind, uint32_t index, uint32_t pending_index) {
+    LC_ASSERT(e->undo_count < e->undo_capacity);
+    undo_entry *entry = &e->undo[e->undo_count++];
+    entry->kind = kind;
+    entry->index = index;
+    entry->pending_index = pending_index;
+}
+
+/* ---------------------------------------------------------------- the expiry heap */
+
+static void expiry_push(lc_engine *e, uint64_t expires_at_ns, uint32_t index) {
+    LC_ASSERT(e->expiry_count < e->expiry_capacity);
+    size_t i = e->expiry_count++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (e->expiries[parent].expires_at_ns <= expires_at_ns) break;
+        e->expiries[i] = e->expiries[parent];
+        i = parent;
+    }
+    e->expiries[i].expires_at_ns = expires_at_ns;
+    e->expiries[i].index = index;
+}
+
+static expiry expiry_pop(lc_engine *e) {
+    LC_ASSERT(e->expiry_count > 0);
+    expiry top = e->expiries[0];
+    expiry last = e->expiries[--e->expiry_count];
+    size_t i = 0;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= e->expiry_count) break;
+        if (child + 1 < e->expiry_count &&
+            e->expiries[child + 1].expires_at_ns < e->expiries[child].expires_at_ns) {
+            child += 1;
+        }
+        if (last.expires_at_ns <= e->expiries[child].expires_at_ns) break;
+        e->expiries[i] = e->expiries[child];
+        i = child;
+    }
+    if (e->expiry_count > 0) e->expiries[i] = last;
+    return top;
+}
+
+static inline uint64_t expires_at_ns(const lc_transfer *pending) {
+    LC_ASSERT(pending->timeout_s > 0);
+    return pending->timestamp + (uint64_t)pending->timeout_s * NS_PER_S;
+}
+
+/* ---------------------------------------------------------------- invariants */
+
+/* Balances an account must keep after any change: no sum of them wraps, and the limit its
+ * flags set holds. False means our code is wrong; the batch is undone and reported. */
+static int account_holds(const lc_account *a, lc_invariant_report *report) {
+    const char *rule = NULL;
+    if (a->debits_pending + a->debits_posted < a->debits_posted) {
+        rule = "debits_pending + debits_posted fits in 128 bits";
+    } else if (a->credits_pending + a->credits_posted < a->credits_posted) {
+        rule = "credits_pending + credits_posted fits in 128 bits";
+    } else if ((a->flags & LC_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+               a->debits_pending + a->debits_posted > a->credits_posted) {
+        rule = "debits_must_not_exceed_credits";
+    } else if ((a->flags & LC_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) &&
+               a->credits_pending + a->credits_posted > a->debits_posted) {
+        rule = "credits_must_not_exceed_debits";
+    }
+    if (rule == NULL) return 1;
+    report->account_id = a->id;
+    report->ledger = a->ledger;
+    report->rule = rule;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- accounts */
+
+static uint8_t check_account(const lc_engine *e, const lc_account *a, uint8_t key_ok,
+                             uint64_t hash) {
+    if (a->timestamp != 0) return LC_ACCOUNT_RESULT_TIMESTAMP_MUST_BE_ZERO;
+    if (a->reserved != 0) return LC_ACCOUNT_RESULT_RESERVED_FIELD;
+    if (a->flags & ~LC_ACCOUNT_FLAGS_KNOWN) return LC_ACCOUNT_RESULT_RESERVED_FLAG;
+    if (a->id == 0) return LC_ACCOUNT_RESULT_ID_MUST_NOT_BE_ZERO;
+    if (a->id == LC_U128_MAX) return LC_ACCOUNT_RESULT_ID_MUST_NOT_BE_INT_MAX;
+    uint32_t existing = lc_idmap_find(&e->account_map, a->id, hash);
+    if (existing != LC_IDMAP_NONE) {
+        /* Every field the client sets apart from the balances, which must be zero anyway. */
+        const uint8_t *stored = (const uint8_t *)&e->accounts[existing];
+        size_t from = offsetof(lc_account, user_data_128);
+        size_t to = offsetof(lc_account, timestamp);
+        if (memcmp(stored + from, (const uint8_t *)a + from, to - from) != 0) {
+            return LC_ACCOUNT_RESULT_EXISTS_WITH_DIFFERENT_FIELDS;
+        }
+        return LC_ACCOUNT_RESULT_EXISTS;
+    }
+    if ((a->flags & LC_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+        (a->flags & LC_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS)) {
+        return LC_ACCOUNT_RESULT_FLAGS_ARE_MUTUALLY_EXCLUSIVE;
+    }
+    if (a->debits_pending != 0 || a->debits_posted != 0 || a->credits_pending != 0 ||
+        a->credits_posted != 0) {
+        return LC_ACCOUNT_RESULT_BALANCES_MUST_BE_ZERO;
+    }
+    if (a->ledger == 0) return LC_ACCOUNT_RESULT_LEDGER_MUST_NOT_BE_ZERO;
+    if (a->code == 0) return LC_ACCOUNT_RESULT_CODE_MUST_NOT_BE_ZERO;
+    if (!key_ok) return LC_ACCOUNT_RESULT_BAD_PUBLIC_KEY;
+    return LC_ACCOUNT_RESULT_OK;
+}
+
+static void apply_account(lc_engine *e, const lc_account *a, uint64_t hash, uint64_t timestamp) {
+    LC_ASSERT(e->account_count < e->account_capacity);
+    uint32_t index = (uint32_t)e->account_count;
+    lc_account *stored = &e->accounts[index];
+    *stored = *a;
+    stored->timestamp = timestamp;
+    e->account_count += 1;
+    lc_idmap_insert(&e->account_map, hash, index);
+    undo_push(e, UNDO_ACCOUNT_CREATED, index, 0);
+    LC_ASSERT(stored->debits_posted == 0 && stored->credits_posted == 0);
+}
+
+/* ---------------------------------------------------------------- undo */
+
+static void undo_transfer(lc_engine *e, const undo_entry *entry) {
+    LC_ASSERT(entry->index + 1 == e->transfer_count); /* undone newest first */
+    const lc_transfer *t = &e->transfers[entry->index];
+    lc_account *dr = &e->accounts[lc_idmap_find(&e->account_map, t->debit_account_id,
+                                                lc_idmap_hash(&e->account_map,
+                                                              t->debit_account_id))];
+    lc_account *cr = &e->accounts[lc_idmap_find(&e->account_map, t->credit_account_id,
+                                                lc_idmap_hash(&e->account_map,
+                                                              t->credit_account_id))];
+    if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
+        const lc_transfer *p = &e->transfers[entry->pending_index];
+        uint8_t *status = &e->transfer_status[entry->pending_index];
+        if (*status == TRANSFER_STATUS_POSTED) {
+            unsigned __int128 amount = t->amount == LC_U128_MAX ? p->amount : t->amount;
+            dr->debits_posted -= amount;
+            cr->credits_posted -= amount;
+        } else {
+            LC_ASSERT(*status == TRANSFER_STATUS_VOIDED);
+        }
+        dr->debits_pending += p->amount;
+        cr->credits_pending += p->amount;
+        *status = TRANSFER_STATUS_PENDING;
+        e->pending_count += 1;
+    } else if (t->flags & LC_TRANSFER_PENDING) {
+        dr->debits_pending -= t->amount;
+        cr->credits_pending -= t->amount;
+        e->pending_count -= 1;
+    } else {
+        dr->debits_posted -= t->amount;
+        cr->credits_posted -= t->amount;
+    }
+    lc_idmap_remove(&e->transfer_map, t->id, lc_idmap_hash(&e->transfer_map, t->id));
+    e->transfer_count -= 1;
+}
+
+static void undo_expiry(lc_engine *e, const undo_entry *entry) {
+    const lc_transfer *p = &e->transfers[entry->index];
+    LC_ASSERT(e->transfer_status[entry->index] == TRANSFER_STATUS_EXPIRED);
+    lc_account *dr = &e->accounts[lc_idmap_find(&e->account_map, p->debit_account_id,
+                                                lc_idmap_hash(&e->account_map,
+                                                              p->debit_account_id))];
+    lc_account *cr = &e->accounts[lc_idmap_find(&e->account_map, p->credit_account_id,
+                                                lc_idmap_hash(&e->account_map,
+                                                              p->credit_account_id))];
+    dr->debits_pending += p->amount;
+    cr->credits_pending += p->amount;
+    e->transfer_status[entry->index] = TRANSFER_STATUS_PENDING;
+    e->pending_count += 1;
+    /* Popping made room for it, so the heap cannot be full. */
+    expiry_push(e, expires_at_ns(p), entry->index);
+}
+
+/* Undo the log back to `mark`, newest first. */
+static void rollback(lc_engine *e, size_t mark) {
+    LC_ASSERT(mark <= e->undo_count);
+    while (e->undo_count > mark) {
+        const undo_entry *entry = &e->undo[--e->undo_count];
+        switch (entry->kind) {
+        case UNDO_ACCOUNT_CREATED: {
+            LC_ASSERT(entry->index + 1 == e->account_count);
+            lc_u128 id = e->accounts[entry->index].id;
+            lc_idmap_remove(&e->account_map, id, lc_idmap_hash(&e->account_map, id));
+            e->account_count -= 1;
+            break;
+        }
+        case UNDO_TRANSFER_CREATED:
+            undo_transfer(e, entry);
+            break;
+        case UNDO_PENDING_EXPIRED:
+            undo_expiry(e, entry);
+            break;
+        case UNDO_FAILED_ID_RECORDED: {
+            LC_ASSERT(entry->index + 1 == e->failed_count);
+            lc_u128 id = e->failed_ids[entry->index];
+            lc_idmap_remove(&e->failed_map, id, lc_idmap_hash(&e->failed_map, id));
+            e->failed_count -= 1;
+            break;
+        }
+        default:
+            LC_ASSERT(0 && "unknown undo entry");
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- linked chains */
+
+/* The loop shared by accounts and transfers: TigerBeetle's rules for linked events. A record
+ * with the linked flag continues its chain into the next record; the last record of a batch may
+ * not be linked. When a record of a chain fails, the changes of the chain so far are undone,
+ * its earlier records answer linked_event_failed, and so do its later ones, without being
+ * checked. */
+typedef struct chain {
+    size_t start;      /* index of the chain's first record; SIZE_MAX when not in a chain */
+    size_t undo_mark;  /* the undo log's length when the chain began */
+    int broken;
+} chain;
+
+static inline int chain_enter(chain *c, lc_engine *e, size_t i, int linked) {
+    if (linked && c->start == SIZE_MAX) {
+        c->start = i;
+        c->undo_mark = e->undo_count;
+        c->broken = 0;
+    }
+    return c->start != SIZE_MAX;
+}
+
+static void chain_fail(chain *c, lc_engine *e, size_t i, uint8_t *results, uint8_t linked_failed) {
+    if (c->start == SIZE_MAX || c->broken) return;
+    c->broken = 1;
+    rollback(e, c->undo_mark);
+    for (size_t j = c->start; j < i; j++) results[j] = linked_failed;
+}
+
+static inline void chain_leave(chain *c, int linked, int chain_open) {
+    if (c->start != SIZE_MAX && (!linked || chain_open)) c->start = SIZE_MAX;
+}
+
+/* ---------------------------------------------------------------- create_accounts */
+
+/* The first timestamp of a batch of count records: the caller's clock, or one past the last
+ * timestamp given, whichever is later, so that timestamps only ever increase. Zero when the
+ * batch would not fit below 2^64. */
+static uint64_t batch_timestamp(const lc_engine *e, uint64_t timestamp_ns, size_t count) {
+    unsigned __int128 base = timestamp_ns;
+    if (base <= e->last_timestamp_ns) base = (unsigned __int128)e->last_timestamp_ns + 1;
+    if (base + count - 1 > UINT64_MAX) return 0;
+    return (uint64_t)base;
+}
+
+int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t count,
+                              const uint8_t *key_ok, uint64_t timestamp_ns, uint8_t *results) {
+    LC_ASSERT(e != NULL);
+    LC_ASSERT(count <= LC_BATCH_SIZE_MAX);
+    LC_ASSERT(count == 0 || (accounts != NULL && key_ok != NULL && results != NULL));
+    if (count == 0) return LC_OK;
+    uint64_t base = batch_timestamp(e, timestamp_ns, count);
+    if (base == 0) return LC_ERROR_ARGUMENT;
+    if (e->account_count + count > LC_ENGINE_ACCOUNT_COUNT_MAX) return LC_ERROR_CAPACITY;
+    int status = grow((void **)&e->accounts, &e->account_capacity, e->account_count + count,
+                      sizeof(lc_account));
+    if (status == LC_OK) {
+        status = grow((void **)&e->undo, &e->undo_capacity, count, sizeof(undo_entry));
+    }
+    if (status == LC_OK) status = lc_idmap_reserve(&e->account_map, count);
+    if (status != LC_OK) return status;
+
+    e->undo_count = 0;
+    chain c = {SIZE_MAX, 0, 0};
+    for (size_t i = 0; i < count; i++) {
+        const lc_account *a = &accounts[i];
+        int linked = (a->flags & LC_ACCOUNT_LINKED) != 0;
+        int in_chain = chain_enter(&c, e, i, linked);
+        int chain_open = linked && i == count - 1;
+        uint8_t result;
+        uint64_t hash = lc_idmap_hash(&e->account_map, a->id);
+        if (chain_open) {
+            result = LC_ACCOUNT_RESULT_LINKED_EVENT_CHAIN_OPEN;
+        } else if (in_chain && c.broken) {
+            result = LC_ACCOUNT_RESULT_LINKED_EVENT_FAILED;
+        } else {
+            result = check_account(e, a, key_ok[i], hash);
+        }
+        if (result == LC_ACCOUNT_RESULT_OK) {
+            apply_account(e, a, hash, base + i);
+        } else {
+            chain_fail(&c, e, i, results, LC_ACCOUNT_RESULT_LINKED_EVENT_FAILED);
+        }
+        results[i] = result;
+        chain_leave(&c, linked, chain_open);
+    }
+    e->undo_count = 0;
+    e->last_timestamp_ns = base + count - 1;
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- transfers: checks */
+
+static inline uint32_t find_account(const lc_engine *e, unsigned __int128 id) {
+    return lc_idmap_find(&e->account_map, id, lc_idmap_hash(&e->account_map, id));
+}
+
+static inline int sum_overflows(unsigned __int128 a, unsigned __int128 b) { return a + b < a; }
+
+/* The rest of the checks of a post or void, after the fields common to every transfer. */
+static uint8_t check_post_or_void(const lc_engine *e, const lc_transfer *t, uint64_t timestamp,
+                                  resolved *r) {
+    uint32_t pending_index = lc_idmap_find(&e->transfer_map, t->pending_id,
+                                           lc_idmap_hash(&e->transfer_map, t->pending_id));
+    if (pending_index == LC_IDMAP_NONE) return LC_RESULT_PENDING_TRANSFER_NOT_FOUND;
+    const lc_transfer *p = &e->transfers[pending_index];
+    if (!(p->flags & LC_TRANSFER_PENDING)) return LC_RESULT_PENDING_TRANSFER_NOT_PENDING;
+    if (p->debit_account_id != t->debit_account_id || p->credit_account_id != t->credit_account_id ||
+        p->ledger != t->ledger || p->code != t->code) {
+        return LC_RESULT_PENDING_TRANSFER_HAS_DIFFERENT_FIELDS;
+    }
+    /* A post moves its amount (all of the pending amount for 2^128 - 1) and releases the rest;
+     * a void moves nothing and names either no amount (0 or 2^128 - 1) or the pending one. */
+    unsigned __int128 amount = t->amount == LC_U128_MAX ? p->amount : t->amount;
+    if (t->flags & LC_TRANSFER_POST_PENDING) {
+        if (amount > p->amount) return LC_RESULT_AMOUNT_EXCEEDS_PENDING;
+    } else {
+        if (amount > p->amount) return LC_RESULT_AMOUNT_EXCEEDS_PENDING;
+        if (amount != 0 && amount != p->amount) {
+            return LC_RESULT_PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT;
+        }
+        amount = 0;
+    }
+    uint8_t status = e->transfer_status[pending_index];
+    if (status == TRANSFER_STATUS_POSTED) return LC_RESULT_PENDING_TRANSFER_ALREADY_POSTED;
+    if (status == TRANSFER_STATUS_VOIDED) return LC_RESULT_PENDING_TRANSFER_ALREADY_VOIDED;
+    if (status == TRANSFER_STATUS_EXPIRED) return LC_RESULT_PENDING_TRANSFER_EXPIRED;
+    LC_ASSERT(status == TRANSFER_STATUS_PENDING);
+    if (p->timeout_s > 0 && timestamp >= expires_at_ns(p)) {
+        return LC_RESULT_PENDING_TRANSFER_EXPIRED;
+    }
+    if (t->flags & LC_TRANSFER_POST_PENDING) {
+        /* A void only gives back what was reserved, so it is let through. */
+        const lc_account *dr = &e->accounts[r->debit_index];
+        const lc_account *cr = &e->accounts[r->credit_index];
+        if ((dr->flags | cr->flags) & LC_ACCOUNT_FROZEN) return LC_RESULT_ACCOUNT_FROZEN;
+        if ((dr->flags | cr->flags) & LC_ACCOUNT_CLOSED) return LC_RESULT_ACCOUNT_CLOSED;
+    }
+    r->pending_index = pending_index;
+    r->amount = amount;
+    return LC_RESULT_OK;
+}
+
+/* Balances, limits and overflow of a single-phase or pending transfer. */
+static uint8_t check_balances(const lc_engine *e, const lc_transfer *t, uint64_t timestamp,
+                              resolved *r) {
+    const lc_account *dr = &e->accounts[r->debit_index];
+    const lc_account *cr = &e->accounts[r->credit_index];
+    if ((dr->flags | cr->flags) & LC_ACCOUNT_FROZEN) return LC_RESULT_ACCOUNT_FROZEN;
+    if ((dr->flags | cr->flags) & LC_ACCOUNT_CLOSED) return LC_RESULT_ACCOUNT_CLOSED;
+    unsigned __int128 amount = t->amount;
+    /* A pending amount is checked against the posted balances too, so its post cannot wrap. */
+    if ((t->flags & LC_TRANSFER_PENDING) && (sum_overflows(dr->debits_pending, amount) ||
+                                             sum_overflows(cr->credits_pending, amount))) {
+        return LC_RESULT_OVERFLOW;
+    }
+    if (sum_overflows(dr->debits_posted, amount) || sum_overflows(cr->credits_posted, amount)) {
+        return LC_RESULT_OVERFLOW;
+    }
+    /* Invariant: pending + posted never wraps, so these sums are exact. */
+    unsigned __int128 dr_debits = dr->debits_pending + dr->debits_posted;
+    unsigned __int128 cr_credits = cr->credits_pending + cr->credits_posted;
+    if (sum_overflows(dr_debits, amount) || sum_overflows(cr_credits, amount)) {
+        return LC_RESULT_OVERFLOW;
+    }
+    if ((t->flags & LC_TRANSFER_PENDING) && t->timeout_s > 0 &&
+        timestamp > UINT64_MAX - (uint64_t)t->timeout_s * NS_PER_S) {
+        return LC_RESULT_OVERFLOW;
+    }
+    if ((dr->flags & LC_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+        dr_debits + amount > dr->credits_posted) {
+        return LC_RESULT_EXCEEDS_CREDITS;
+    }
+    if ((cr->flags & LC_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) &&
+        cr_credits + amount > cr->debits_posted) {
+        return LC_RESULT_EXCEEDS_DEBITS;
+    }
+    r->amount = amount;
+    return LC_RESULT_OK;
+}
+
+/* The first failing rule of the result table for one transfer, or LC_RESULT_OK. Reads only. */
+static uint8_t check_transfer(const lc_engine *e, const lc_transfer *t, uint8_t signature,
+                              uint64_t timestamp, resolved *r) {
+    if (signature == LC_SIGNATURE_BAD) return LC_RESULT_BAD_SIGNATURE;
+    if (t->timestamp != 0) return LC_RESULT_TIMESTAMP_MUST_BE_ZERO;
+    if (t->flags & ~LC_TRANSFER_FLAGS_KNOWN) return LC_RESULT_RESERVED_FLAG;
+    if (t->id == 0) return LC_RESULT_ID_MUST_NOT_BE_ZERO;
+    if (t->id == LC_U128_MAX) return LC_RESULT_ID_MUST_NOT_BE_INT_MAX;
+    uint32_t existing = lc_idmap_find(&e->transfer_map, t->id, r->hash);
+    if (existing != LC_IDMAP_NONE) {
+        if (memcmp(&e->transfers[existing], t, LC_TRANSFER_SIGNED_SIZE) != 0) {
+            return LC_RESULT_EXISTS_WITH_DIFFERENT_FIELDS;
+        }
+        return LC_RESULT_EXISTS;
+    }
+    if (e->failed_count > 0 && lc_idmap_find(&e->failed_map, t->id,
+                                             lc_idmap_hash(&e->failed_map, t->id)) !=
+                                   LC_IDMAP_NONE) {
+        return LC_RESULT_ID_ALREADY_FAILED;
+    }
+    uint16_t kind = t->flags & (LC_TRANSFER_PENDING | LC_TRANSFER_POST_PENDING |
+                                LC_TRANSFER_VOID_PENDING);
+    if (kind & (kind - 1)) return LC_RESULT_FLAGS_ARE_MUTUALLY_EXCLUSIVE;
+    if (t->debit_account_id == 0 || t->credit_account_id == 0) {
+        return LC_RESULT_ACCOUNT_ID_MUST_NOT_BE_ZERO;
+    }
+    if (t->debit_account_id == LC_U128_MAX || t->credit_account_id == LC_U128_MAX) {
+        return LC_RESULT_ACCOUNT_ID_MUST_NOT_BE_INT_MAX;
+    }
+    if (t->debit_account_id == t->credit_account_id) return LC_RESULT_ACCOUNTS_MUST_BE_DIFFERENT;
+    int resolves = (kind & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) != 0;
+    if (!resolves && t->pending_id != 0) return LC_RESULT_PENDING_ID_MUST_BE_ZERO;
+    if (resolves && t->pending_id == 0) return LC_RESULT_PENDING_ID_MUST_NOT_BE_ZERO;
+    if (resolves && t->pending_id == LC_U128_MAX) return LC_RESULT_PENDING_ID_MUST_NOT_BE_INT_MAX;
+    if (resolves && t->pending_id == t->id) return LC_RESULT_PENDING_ID_MUST_BE_DIFFERENT;
+    if (kind != LC_TRANSFER_PENDING && t->timeout_s != 0) {
+        return LC_RESULT_TIMEOUT_RESERVED_FOR_PENDING_TRANSFER;
+    }
+    if (t->ledger == 0) return LC_RESULT_LEDGER_MUST_NOT_BE_ZERO;
+    if (t->code == 0) return LC_RESULT_CODE_MUST_NOT_BE_ZERO;
+    r->debit_index = find_account(e, t->debit_account_id);
+    r->credit_index = find_account(e, t->credit_account_id);
+    if (r->debit_index == LC_IDMAP_NONE || r->credit_index == LC_IDMAP_NONE) {
+        return LC_RESULT_ACCOUNT_NOT_FOUND;
+    }
+    uint32_t debit_ledger = e->accounts[r->debit_index].ledger;
+    if (debit_ledger != e->accounts[r->credit_index].ledger || t->ledger != debit_ledger) {
+        return LC_RESULT_LEDGER_MISMATCH;
+    }
+    if (resolves) return check_post_or_void(e, t, timestamp, r);
+    return check_balances(e, t, timestamp, r);
+}
+
+/* ---------------------------------------------------------------- transfers: apply */
+
+static int apply_transfer(lc_engine *e, const lc_transfer *t, const resolved *r,
+                          uint64_t timestamp, lc_invariant_report *report) {
+    LC_ASSERT(e->transfer_count < e->transfer_capacity);
+    uint32_t index = (uint32_t)e->transfer_count;
+    lc_transfer *stored = &e->transfers[index];
+    memcpy(stored, t, sizeof(lc_transfer));
+    stored->timestamp = timestamp;
+    e->transfer_count += 1;
+    lc_idmap_insert(&e->transfer_map, r->hash, index);
+    lc_account *dr = &e->accounts[r->debit_index];
+    lc_account *cr = &e->accounts[r->credit_index];
+    uint8_t status = TRANSFER_STATUS_NONE;
+    uint32_t pending_index = 0;
+    if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
+        pending_index = r->pending_index;
+        const lc_transfer *p = &e->transfers[pending_index];
+        LC_ASSERT(e->transfer_status[pending_index] == TRANSFER_STATUS_PENDING);
+        LC_ASSERT(r->amount <= p->amount);
+        LC_ASSERT(dr->debits_pending >= p->amount && cr->credits_pending >= p->amount);
+        dr->debits_pending -= p->amount;
+        cr->credits_pending -= p->amount;
+        dr->debits_posted += r->amount;
+        cr->credits_posted += r->amount;
+        int post = (t->flags & LC_TRANSFER_POST_PENDING) != 0;
+        e->transfer_status[pending_index] = post ? TRANSFER_STATUS_POSTED : TRANSFER_STATUS_VOIDED;
+        e->pending_count -= 1;
+    } else if (t->flags & LC_TRANSFER_PENDING) {
+        dr->debits_pending += r->amount;
+        cr->credits_pending += r->amount;
+        status = TRANSFER_STATUS_PENDING;
+        e->pending_count += 1;
+    } else {
+        dr->debits_posted += r->amount;
+        cr->credits_posted += r->amount;
+    }
+    e->transfer_status[index] = status;
+    undo_push(e, UNDO_TRANSFER_CREATED, index, pending_index);
+    return account_holds(dr, report) && account_holds(cr, report);
+}
+
+static void record_failed_id(lc_engine *e, unsigned __int128 id) {
+    LC_ASSERT(e->failed_count < e->failed_capacity);
+    uint32_t index = (uint32_t)e->failed_count;
+    e->failed_ids[index] = id;
+    e->failed_count += 1;
+    lc_idmap_insert(&e->failed_map, lc_idmap_hash(&e->failed_map, id), index);
+    undo_push(e, UNDO_FAILED_ID_RECORDED, index, 0);
+}
+
+/* Expire every pending transfer whose timeout lapsed by `now`: its reservation is released. */
+static int expire_pending(lc_engine *e, uint64_t now) {
+    while (e->expiry_count > 0 && e->expiries[0].expires_at_ns <= now) {
+        if (grow((void **)&e->undo, &e->undo_capacity, e->undo_count + 1, sizeof(undo_entry)) !=
+            LC_OK) {
+            return LC_ERROR_MEMORY;
+        }
+        expiry top = expiry_pop(e);
+        /* Posted or voided since: nothing to release (entries are never removed early). */
+        if (e->transfer_status[top.index] != TRANSFER_STATUS_PENDING) continue;
+        const lc_transfer *p = &e->transfers[top.index];
+        LC_ASSERT(expires_at_ns(p) == top.expires_at_ns);
+        lc_account *dr = &e->accounts[find_account(e, p->debit_account_id)];
+        lc_account *cr = &e->accounts[find_account(e, p->credit_account_id)];
+        LC_ASSERT(dr->debits_pending >= p->amount && cr->credits_pending >= p->amount);
+        dr->debits_pending -= p->amount;
+        cr->credits_pending -= p->amount;
+        e->transfer_status[top.index] = TRANSFER_STATUS_EXPIRED;
+        e->pending_count -= 1;
+        undo_push(e, UNDO_PENDING_EXPIRED, top.index, 0);
+    }
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- submit */
+
+/* Look a few transfers ahead: the ids' table slots and the accounts' rows are cache misses. */
+#define PREFETCH_DISTANCE 8
+
+static inline void prefetch_transfer(const lc_engine *e, const lc_transfer *t) {
+    lc_idmap_prefetch(&e->transfer_map, lc_idmap_hash(&e->transfer_map, t->id));
+    lc_idmap_prefetch(&e->account_map, lc_idmap_hash(&e->account_map, t->debit_account_id));
+    lc_idmap_prefetch(&e->account_map, lc_idmap_hash(&e->account_map, t->credit_account_id));
+}
+
+int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
+                     const uint8_t *signatures, uint64_t timestamp_ns, uint8_t *results,
+                     lc_invariant_report *report) {
+    LC_ASSERT(e != NULL);
+    LC_ASSERT(count <= LC_BATCH_SIZE_MAX);
+    LC_ASSERT(count == 0 || (transfers != NULL && results != NULL && report != NULL));
+    if (count == 0) return LC_OK;
+    uint64_t base = batch_timestamp(e, timestamp_ns, count);
+    if (base == 0) return LC_ERROR_ARGUMENT;
+    e->undo_count = 0;
+    int status = expire_pending(e, base);
+    if (status == LC_OK) status = reserve_for_transfers(e, count);
+    if (status != LC_OK) {
+        rollback(e, 0);
+        return status;
+    }
+    size_t first_new = e->transfer_count;
+    chain c = {SIZE_MAX, 0, 0};
+    for (size_t i = 0; i < count; i++) {
+        if (i + PREFETCH_DISTANCE < count) prefetch_transfer(e, &transfers[i + PREFETCH_DISTANCE]);
+        const lc_transfer *t = &transfers[i];
+        uint64_t timestamp = base + i;
+        int linked = (t->flags & LC_TRANSFER_LINKED) != 0;
+        int in_chain = chain_enter(&c, e, i, linked);
+        int chain_open = linked && i == count - 1;
+        uint8_t signature = signatures != NULL ? signatures[i] : LC_SIGNATURE_GOOD;
+        resolved r = {LC_IDMAP_NONE, LC_IDMAP_NONE, LC_IDMAP_NONE, 0,
+                      lc_idmap_hash(&e->transfer_map, t->id)};
+        uint8_t result;
+        if (chain_open) {
+            result = LC_RESULT_LINKED_EVENT_CHAIN_OPEN;
+        } else if (in_chain && c.broken) {
+            result = LC_RESULT_LINKED_EVENT_FAILED;
+        } else {
+            result = check_transfer(e, t, signature, timestamp, &r);
+        }
+        if (result == LC_RESULT_OK) {
+            LC_ASSERT(signature == LC_SIGNATURE_GOOD);
+            if (!apply_transfer(e, t, &r, timestamp, report)) {
+                rollback(e, 0);
+                return LC_ERROR_INVARIANT;
+            }
+        } else if (in_chain) {
+            chain_fail(&c, e, i, results, LC_RESULT_LINKED_EVENT_FAILED);
+        } else if (result >= LC_RESULT_FIRST_STATEFUL) {
+            record_failed_id(e, t->id);
+        }
+        results[i] = result;
+        chain_leave(&c, linked, chain_open);
+    }
+    /* The batch stands: schedule the expiry of its pending transfers that have a timeout. */
+    for (size_t index = first_new; index < e->transfer_count; index++) {
+        const lc_transfer *t = &e->transfers[index];
+        if (e->transfer_status[index] == TRANSFER_STATUS_PENDING && t->timeout_s > 0) {
+            expiry_push(e, expires_at_ns(t), (uint32_t)index);
+        }
+    }
+    e->undo_count = 0;
+    e->last_timestamp_ns = base + count - 1;
+    return LC_OK;
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+void lc_engine_gather_owner_keys(const lc_engine *e, const lc_transfer *transfers, size_t count,
+                                 uint8_t *keys_out, uint8_t *found) {
+    LC_ASSERT(count == 0 || (transfers != NULL && keys_out != NULL && found != NULL));
+    for (size_t i = 0; i < count; i++) {
+        uint32_t index = find_account(e, transfers[i].debit_account_id);
+        found[i] = index != LC_IDMAP_NONE;
+        if (index == LC_IDMAP_NONE) {
+            memset(keys_out + 32 * i, 0, 32);
+        } else {
+            memcpy(keys_out + 32 * i, e->accounts[index].owner_key, 32);
+        }
+    }
+}
+
+size_t lc_engine_lookup_accounts(const lc_engine *e, const lc_u128 *ids, size_t count,
+                                 lc_account *out, uint8_t *found) {
+    size_t copied = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t index = find_account(e, ids[i]);
+        found[i] = index != LC_IDMAP_NONE;
+        if (index != LC_IDMAP_NONE) out[copied++] = e->accounts[index];
+    }
+    return copied;
+}
+
+size_t lc_engine_lookup_transfers(const lc_engine *e, const lc_u128 *ids, size_t count,
+                                  lc_transfer *out, uint8_t *found) {
+    size_t copied = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t index = lc_idmap_find(&e->transfer_map, ids[i],
+                                       lc_idmap_hash(&e->transfer_map, ids[i]));
+        found[i] = index != LC_IDMAP_NONE;
+        if (index != LC_IDMAP_NONE) out[copied++] = e->transfers[index];
+    }
+    return copied;
+}
+
+/* ---------------------------------------------------------------- invariants, sizes */
+
+static lc_ledger_totals *totals_for(lc_ledger_totals *totals, size_t *ledger_count,
+                                    size_t totals_max, uint32_t ledger) {
+    for (size_t i = 0; i < *ledger_count; i++) {
+        if (totals[i].ledger == ledger) return &totals[i];
+    }
+    if (*ledger_count == totals_max) return NULL;
+    lc_ledger_totals *fresh = &totals[(*ledger_count)++];
+    memset(fresh, 0, sizeof(*fresh));
+    fresh->ledger = ledger;
+    return fresh;
+}
+
+int lc_engine_check_invariants(const lc_engine *e, lc_ledger_totals *totals, size_t totals_max,
+                               size_t *ledger_count, lc_invariant_report *report) {
+    *ledger_count = 0;
+    for (size_t i = 0; i < e->account_count; i++) {
+        const lc_account *a = &e->accounts[i];
+        if (!account_holds(a, report)) return LC_ERROR_INVARIANT;
+        lc_ledger_totals *sums = totals_for(totals, ledger_count, totals_max, a->ledger);
+        if (sums == NULL) return LC_ERROR_ARGUMENT;
+        /* Each sum is bounded by the total of the transfers' amounts on the ledger; a wrap here
+         * would itself be a broken invariant, caught by the comparisons below only with luck,
+         * so the sums saturate-check explicitly. */
+        if (sum_overflows(sums->debits_pending, a->debits_pending) ||
+            sum_overflows(sums->debits_posted, a->debits_posted) ||
+            sum_overflows(sums->credits_pending, a->credits_pending) ||
+            sum_overflows(sums->credits_posted, a->credits_posted)) {
+            report->account_id = a->id;
+            report->ledger = a->ledger;
+            report->rule = "a ledger's total balance fits in 128 bits";
+            return LC_ERROR_INVARIANT;
+        }
+        sums->debits_pending += a->debits_pending;
+        sums->debits_posted += a->debits_posted;
+        sums->credits_pending += a->credits_pending;
+        sums->credits_posted += a->credits_posted;
+    }
+    for (size_t i = 0; i < *ledger_count; i++) {
+        const char *rule = NULL;
+        if (totals[i].debits_posted != totals[i].credits_posted) {
+            rule = "posted debits equal posted credits on every ledger";
+        } else if (totals[i].debits_pending != totals[i].credits_pending) {
+            rule = "pending debits equal pending credits on every ledger";
+        }
+        if (rule != NULL) {
+            report->account_id = 0;
+            report->ledger = totals[i].ledger;
+            report->rule = rule;
+            return LC_ERROR_INVARIANT;
+        }
+    }
+    return LC_OK;
+}
+
+size_t lc_engine_account_count(const lc_engine *e) { return e->account_count; }
+size_t lc_engine_transfer_count(const lc_engine *e) { return e->transfer_count; }
+size_t lc_engine_pending_count(const lc_engine *e) { return e->pending_count; }
+uint64_t lc_engine_last_timestamp(const lc_engine *e) { return e->last_timestamp_ns; }
+
+size_t lc_engine_memory_size(const lc_engine *e) {
+    return sizeof(*e) + e->account_capacity * sizeof(lc_account) +
+           e->transfer_capacity * (sizeof(lc_transfer) + 1) +
+           e->failed_capacity * sizeof(lc_u128) + e->expiry_capacity * sizeof(expiry) +
+           e->undo_capacity * sizeof(undo_entry) + lc_idmap_memory_size(&e->account_map) +
+           lc_idmap_memory_size(&e->transfer_map) + lc_idmap_memory_size(&e->failed_map);
+}
+
+/* ---------------------------------------------------------------- signed bytes */
+
+void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count, uint8_t *out) {
+    LC_ASSERT(count == 0 || (transfers != NULL && out != NULL));
+    for (size_t i = 0; i < count; i++) {
+        uint8_t *row = out + i * LC_TRANSFER_SIGNING_SIZE;
+        memcpy(row, LC_TRANSFER_SIGNING_PREFIX, LC_TRANSFER_SIGNING_PREFIX_SIZE);
+        memcpy(row + LC_TRANSFER_SIGNING_PREFIX_SIZE, &transfers[i], LC_TRANSFER_SIGNED_SIZE);
+    }
+}

@@ -1,0 +1,184 @@
+/* Open-addressing hash tables keyed by u128 ids, growing incrementally. See idmap.h. */
+#include "idmap.h"
+
+#include <string.h>
+
+#define LC_IDMAP_TOMBSTONE (UINT32_MAX - 1)
+
+LC_STATIC_ASSERT(sizeof(lc_idmap_slot) == 8);
+LC_STATIC_ASSERT(LC_IDMAP_INDEX_MAX + 1 < LC_IDMAP_TOMBSTONE);
+LC_STATIC_ASSERT((LC_IDMAP_CAPACITY_MIN & (LC_IDMAP_CAPACITY_MIN - 1)) == 0);
+
+static inline uint32_t slot_tag(uint64_t hash) { return (uint32_t)(hash >> 32); }
+
+static inline unsigned __int128 row_id(const lc_idmap *map, uint32_t index) {
+    const uint8_t *row = (const uint8_t *)*map->rows + (size_t)index * map->row_size;
+    return *(const lc_u128 *)row;
+}
+
+int lc_idmap_init(lc_idmap *map, const void *const *rows, size_t row_size, uint64_t seed0,
+                  uint64_t seed1) {
+    LC_ASSERT(map != NULL);
+    LC_ASSERT(rows != NULL);
+    LC_ASSERT(row_size >= sizeof(lc_u128));
+    memset(map, 0, sizeof(*map));
+    map->slots = calloc(LC_IDMAP_CAPACITY_MIN, sizeof(lc_idmap_slot));
+    if (map->slots == NULL) return LC_ERROR_MEMORY;
+    map->mask = LC_IDMAP_CAPACITY_MIN - 1;
+    map->rows = rows;
+    map->row_size = row_size;
+    map->seed0 = seed0;
+    map->seed1 = seed1;
+    return LC_OK;
+}
+
+void lc_idmap_free(lc_idmap *map) {
+    free(map->slots);
+    free(map->old_slots);
+    map->slots = NULL;
+    map->old_slots = NULL;
+}
+
+/* Put an entry into the current table at the first free slot of its probe sequence. */
+static void place(lc_idmap *map, uint32_t tag, uint64_t hash, uint32_t index_plus_one) {
+    size_t i = hash & map->mask;
+    while (map->slots[i].index_plus_one != 0) i = (i + 1) & map->mask;
+    map->slots[i].index_plus_one = index_plus_one;
+    map->slots[i].tag = tag;
+    map->slot_count += 1;
+    LC_ASSERT(map->slot_count <= map->mask); /* never full: probing always ends */
+}
+
+/* Move up to `budget` old slots into the current table; free the old table when done. */
+static void migrate(lc_idmap *map, size_t budget) {
+    if (map->old_slots == NULL) return;
+    size_t old_capacity = map->old_mask + 1;
+    while (budget > 0 && map->old_cursor < old_capacity) {
+        lc_idmap_slot slot = map->old_slots[map->old_cursor];
+        map->old_cursor += 1;
+        budget -= 1;
+        if (slot.index_plus_one == 0 || slot.index_plus_one == LC_IDMAP_TOMBSTONE) continue;
+        /* The tag is the hash's high half, but the index needs the low half: recompute. */
+        uint64_t hash = lc_idmap_hash(map, row_id(map, slot.index_plus_one - 1));
+        LC_DEBUG_ASSERT(slot_tag(hash) == slot.tag);
+        place(map, slot.tag, hash, slot.index_plus_one);
+    }
+    if (map->old_cursor == old_capacity) {
+        free(map->old_slots);
+        map->old_slots = NULL;
+        map->old_mask = 0;
+        map->old_cursor = 0;
+    }
+}
+
+int lc_idmap_reserve(lc_idmap *map, size_t more) {
+    size_t need = map->count + more;
+    size_t capacity = map->mask + 1;
+    if (need <= capacity / 2) return LC_OK;
+    /* A growth is due while the last one is still moving slots (only a batch far larger than
+     * the table does that): finish it first, so that at most two tables exist. */
+    migrate(map, SIZE_MAX);
+    size_t new_capacity = capacity * 2;
+    while (need > new_capacity / 2) new_capacity *= 2;
+    lc_idmap_slot *slots = calloc(new_capacity, sizeof(lc_idmap_slot));
+    if (slots == NULL) return LC_ERROR_MEMORY;
+    map->old_slots = map->slots;
+    map->old_mask = map->mask;
+    map->old_cursor = 0;
+    map->slots = slots;
+    map->mask = new_capacity - 1;
+    map->slot_count = 0;
+    /* Each insertion moves LC_IDMAP_MIGRATE_SLOTS old slots, so the old table (capacity/2 of
+     * the new one) is gone after new_capacity/16 insertions, long before the next growth at
+     * new_capacity/2 ids; a growth reserved before that finishes the move above. */
+    return LC_OK;
+}
+
+uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash) {
+    uint32_t tag = slot_tag(hash);
+    size_t i = hash & map->mask;
+    for (;;) {
+        lc_idmap_slot slot = map->slots[i];
+        if (slot.index_plus_one == 0) break;
+        if (slot.tag == tag && row_id(map, slot.index_plus_one - 1) == id) {
+            return slot.index_plus_one - 1;
+        }
+        i = (i + 1) & map->mask;
+    }
+    if (LC_LIKELY(map->old_slots == NULL)) return LC_IDMAP_NONE;
+    i = hash & map->old_mask;
+    for (;;) {
+        lc_idmap_slot slot = map->old_slots[i];
+        if (slot.index_plus_one == 0) return LC_IDMAP_NONE;
+        /* A slot below the cursor has moved to the current table, where it was not found: it
+         * was removed there since, so this stale copy does not count. */
+        if (i >= map->old_cursor && slot.index_plus_one != LC_IDMAP_TOMBSTONE &&
+            slot.tag == tag && row_id(map, slot.index_plus_one - 1) == id) {
+            return slot.index_plus_one - 1;
+        }
+        i = (i + 1) & map->old_mask;
+    }
+}
+
+void lc_idmap_insert(lc_idmap *map, uint64_t hash, uint32_t index) {
+    LC_ASSERT(index <= LC_IDMAP_INDEX_MAX);
+    LC_ASSERT(map->count + 1 <= (map->mask + 1) / 2 + (map->mask + 1) / 4);
+    migrate(map, LC_IDMAP_MIGRATE_SLOTS);
+    place(map, slot_tag(hash), hash, index + 1);
+    map->count += 1;
+}
+
+/* Backward-shift deletion: close the hole at `hole` by moving later entries of the same run
+ * that may live there, so that no probe sequence is cut short. */
+static void remove_current(lc_idmap *map, size_t hole) {
+    size_t j = hole;
+    for (;;) {
+        j = (j + 1) & map->mask;
+        lc_idmap_slot slot = map->slots[j];
+        if (slot.index_plus_one == 0) break;
+        uint64_t hash = lc_idmap_hash(map, row_id(map, slot.index_plus_one - 1));
+        size_t home = hash & map->mask;
+        /* The entry at j may move to the hole unless its home lies cyclically in (hole, j]. */
+        int stays = (hole <= j) ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (stays) continue;
+        map->slots[hole] = slot;
+        hole = j;
+    }
+    map->slots[hole].index_plus_one = 0;
+    map->slots[hole].tag = 0;
+    map->slot_count -= 1;
+}
+
+void lc_idmap_remove(lc_idmap *map, unsigned __int128 id, uint64_t hash) {
+    uint32_t tag = slot_tag(hash);
+    size_t i = hash & map->mask;
+    for (;;) {
+        lc_idmap_slot slot = map->slots[i];
+        if (slot.index_plus_one == 0) break;
+        if (slot.tag == tag && row_id(map, slot.index_plus_one - 1) == id) {
+            remove_current(map, i);
+            map->count -= 1;
+            return;
+        }
+        i = (i + 1) & map->mask;
+    }
+    LC_ASSERT(map->old_slots != NULL); /* the id is present: it must be in the old table */
+    i = hash & map->old_mask;
+    for (;;) {
+        lc_idmap_slot slot = map->old_slots[i];
+        LC_ASSERT(slot.index_plus_one != 0);
+        if (i >= map->old_cursor && slot.index_plus_one != LC_IDMAP_TOMBSTONE &&
+            slot.tag == tag && row_id(map, slot.index_plus_one - 1) == id) {
+            map->old_slots[i].index_plus_one = LC_IDMAP_TOMBSTONE;
+            map->count -= 1;
+            return;
+        }
+        i = (i + 1) & map->old_mask;
+    }
+}
+
+size_t lc_idmap_memory_size(const lc_idmap *map) {
+    size_t size = (map->mask + 1) * sizeof(lc_idmap_slot);
+    if (map->old_slots != NULL) size += (map->old_mask + 1) * sizeof(lc_idmap_slot);
+    return size;
+}

@@ -1,0 +1,78 @@
+/* Open-addressing hash tables from a u128 id to a row index, for apply_engine.c (internal header).
+ *
+ * The ids live in the rows themselves (an account or transfer array, id at offset 0), so a slot
+ * holds only the row index and 32 bits of the id's hash: 8 bytes. A lookup that misses (the
+ * common case for a new transfer id) compares tags and never touches a row.
+ *
+ * Growth is incremental: when an insertion would pass half of the capacity, a table twice as
+ * large is allocated (calloc: the kernel hands out zero pages lazily) and every later insertion
+ * moves LC_IDMAP_MIGRATE_SLOTS slots of the old table across, so no single call rehashes
+ * everything. Lookups probe the new table, then the old one. lc_idmap_reserve is called before a
+ * batch, so insertions inside a batch never allocate and never fail.
+ *
+ * Removal exists only to undo an insertion of the same batch: backward-shift deletion in the
+ * current table, a tombstone in the old one (nothing is ever inserted there again).
+ */
+#ifndef LC_IDMAP_H
+#define LC_IDMAP_H
+
+#include "records.h"
+
+#define LC_IDMAP_NONE UINT32_MAX
+/* The largest row index: index_plus_one keeps 0 for empty and UINT32_MAX - 1 for a tombstone. */
+#define LC_IDMAP_INDEX_MAX (UINT32_MAX - 3)
+#define LC_IDMAP_MIGRATE_SLOTS 8
+#define LC_IDMAP_CAPACITY_MIN 1024
+
+typedef struct lc_idmap_slot {
+    uint32_t index_plus_one; /* 0: empty; LC_IDMAP_TOMBSTONE: removed (old table only) */
+    uint32_t tag;            /* the high 32 bits of the hash */
+} lc_idmap_slot;
+
+typedef struct lc_idmap {
+    lc_idmap_slot *slots;     /* current table */
+    size_t mask;              /* capacity - 1; capacity is a power of two */
+    size_t slot_count;        /* occupied slots in the current table */
+    lc_idmap_slot *old_slots; /* non-NULL while migrating */
+    size_t old_mask;
+    size_t old_cursor;        /* old slots below this have moved (or are ignored) */
+    size_t count;             /* ids in the map, both tables together */
+    const void *const *rows;  /* where the owner keeps its row array (it may move) */
+    size_t row_size;          /* bytes per row; the id is at offset 0 */
+    uint64_t seed0, seed1;
+} lc_idmap;
+
+int lc_idmap_init(lc_idmap *map, const void *const *rows, size_t row_size, uint64_t seed0,
+                  uint64_t seed1);
+void lc_idmap_free(lc_idmap *map);
+
+/* Make sure `more` further insertions need no allocation. LC_OK or LC_ERROR_MEMORY (the map is
+ * unchanged as a mapping either way). */
+int lc_idmap_reserve(lc_idmap *map, size_t more);
+
+/* The row index of id, or LC_IDMAP_NONE. */
+uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash);
+/* Insert an id known to be absent, after lc_idmap_reserve. */
+void lc_idmap_insert(lc_idmap *map, uint64_t hash, uint32_t index);
+/* Remove an id known to be present (undo of an insertion). */
+void lc_idmap_remove(lc_idmap *map, unsigned __int128 id, uint64_t hash);
+size_t lc_idmap_memory_size(const lc_idmap *map);
+
+static inline uint64_t lc_idmap_fold(uint64_t a, uint64_t b) {
+    unsigned __int128 product = (unsigned __int128)a * b;
+    return (uint64_t)product ^ (uint64_t)(product >> 64);
+}
+
+/* Keyed by the per-engine seeds, so that ids chosen to collide in one process do not collide in
+ * another. Two multiplications; the index uses the low bits, the tag the high 32. */
+static inline uint64_t lc_idmap_hash(const lc_idmap *map, unsigned __int128 id) {
+    uint64_t h = lc_idmap_fold((uint64_t)id ^ map->seed0, 0x9E3779B97F4A7C15ull);
+    h ^= (uint64_t)(id >> 64);
+    return lc_idmap_fold(h ^ map->seed1, 0xD6E8FEB86659FD93ull);
+}
+
+static inline void lc_idmap_prefetch(const lc_idmap *map, uint64_t hash) {
+    __builtin_prefetch(&map->slots[hash & map->mask]);
+}
+
+#endif

@@ -1,0 +1,372 @@
+"""The in-memory validate/apply engine: accounts, transfers and their double-entry rules.
+
+`Engine.submit` takes a whole batch of transfers and, in one call: looks up each transfer's debit
+account and gathers its owner key; verifies every signature in one batch (ledgercore.ed25519, all
+cores); then validates and applies the batch in arrival order in one native pass with the GIL
+released. The rules follow TigerBeetle's accounts and transfers (see `records.TransferResult` for
+the list, in order of precedence):
+
+- balances: a transfer adds its amount to the debit account's debits and the credit account's
+  credits, posted at once or pending (reserved) until posted, voided or expired;
+  `debits_must_not_exceed_credits` and `credits_must_not_exceed_debits` bound them;
+- two-phase transfers: a pending transfer (optional timeout in seconds) is later posted, in full
+  (amount 2^128 - 1) or in part (the rest is released), or voided; a post or void names the same
+  accounts, ledger and code as the pending transfer, and is signed by the debit account's owner;
+- linked chains: transfers with the `linked` flag succeed or fail with the next one, as a unit;
+  a failed chain leaves no trace;
+- idempotency: a transfer id is unique forever; the same transfer again answers `exists`, another
+  with the same id `exists_with_different_fields`, and money never moves twice; a transfer that
+  failed on the ledger's state keeps its id (`id_already_failed`), so that no signed transfer
+  refused once can be replayed into success later;
+- frozen and closed accounts take no new transfers or posts (voids still release reservations);
+  every u128 overflow is the result `overflow`, never a wrap.
+
+Pending transfers whose timeout has lapsed are expired at the start of the next submit (their
+reservations released); a post or void after the timeout answers `pending_transfer_expired`.
+
+Timestamps (ns) are assigned by the engine, strictly increasing across accounts and transfers:
+a batch starts at the caller's clock (`timestamp_ns`, default the wall clock) or one past the last
+timestamp given, whichever is later, and its i-th record gets that plus i.
+
+Example:
+    >>> from ledgercore import records
+    >>> from ledgercore.engine import Engine
+    >>> from nacl.signing import SigningKey
+    >>> alice, bob = SigningKey(b"a" * 32), SigningKey(b"b" * 32)
+    >>> engine = Engine()
+    >>> engine.create_accounts(records.accounts([
+    ...     dict(id=1, ledger=1, code=1, owner_key=bytes(alice.verify_key)),
+    ...     dict(id=2, ledger=1, code=1, owner_key=bytes(bob.verify_key)),
+    ... ])).tolist()
+    [0, 0]
+    >>> batch = records.transfers([dict(id=100, debit_account_id=1, credit_account_id=2,
+    ...                                 amount=250, ledger=1, code=1)])
+    >>> engine.submit(batch, verify_signatures=False).tolist()
+    [0]
+    >>> engine.balances([1, 2])["debits_posted"][:, 0].tolist()
+    [250, 0]
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import numpy
+
+from ledgercore import records
+from ledgercore._native import apply as _native
+from ledgercore.errors import LedgerValueError
+
+__all__ = ["Engine"]
+
+
+def _now_ns() -> int:
+    return time.time_ns()
+
+
+def _timestamp(timestamp_ns: int | None) -> int:
+    if timestamp_ns is None:
+        return _now_ns()
+    if not isinstance(timestamp_ns, int) or isinstance(timestamp_ns, bool):
+        raise TypeError(f"timestamp_ns: expected an int, got {type(timestamp_ns).__name__}")
+    if timestamp_ns < 0 or timestamp_ns >= 2**64:
+        raise LedgerValueError(f"timestamp_ns: {timestamp_ns} is outside [0, 2^64)")
+    return timestamp_ns
+
+
+def _owner_keys_ok(owner_keys: numpy.ndarray) -> numpy.ndarray:
+    """One bool per (32,) row: the key passes `ledgercore.keys.check_public_key`."""
+    try:
+        from ledgercore.keys import check_public_key
+    except ImportError:  # ledgercore.keys is not built yet: libsodium's rule stands in
+        from nacl.bindings import crypto_core_ed25519_is_valid_point
+
+        def check_public_key(key: bytes) -> None:
+            if not crypto_core_ed25519_is_valid_point(key):
+                raise ValueError("not a valid Ed25519 public key")
+
+    ok = numpy.zeros(len(owner_keys), dtype=numpy.uint8)
+    for row, key in enumerate(owner_keys):
+        try:
+            check_public_key(key.tobytes())
+        except ValueError:
+            continue
+        ok[row] = 1
+    return ok
+
+
+class Engine:
+    """Accounts and transfers in native memory, validated and applied a whole batch at a time.
+
+    Not thread-safe for concurrent calls on one engine (a second thread entering while a call
+    runs gets RuntimeError); separate engines are independent.
+
+    Example:
+        >>> from ledgercore import records
+        >>> from ledgercore.engine import Engine
+        >>> engine = Engine()
+        >>> engine.account_count, engine.transfer_count
+        (0, 0)
+    """
+
+    def __init__(self) -> None:
+        """An empty engine. Its hash tables are keyed with fresh random seeds."""
+        seed0, seed1 = (secrets.randbits(64) for _ in range(2))
+        self._native = _native.NativeEngine(seed0, seed1)
+
+    # ------------------------------------------------------------------------ accounts
+
+    def create_accounts(self, accounts: Any, *, timestamp_ns: int | None = None) -> numpy.ndarray:
+        """Create accounts in order, each with a result code.
+
+        The owner key of each account must pass `ledgercore.keys.check_public_key` (canonical,
+        decodable, not of small order); linked accounts are created together or not at all.
+
+        Args:
+            accounts: a 1-D ACCOUNT_DTYPE array (or its raw bytes), at most BATCH_SIZE_MAX rows;
+                balances and timestamp must be zero.
+            timestamp_ns: the batch's clock in ns since the epoch (default: the wall clock).
+
+        Returns:
+            A uint8 array of `records.CreateAccountResult` values, one per account.
+
+        Raises:
+            TypeError, LedgerValueError: a bad argument; nothing was created.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> from nacl.signing import SigningKey
+            >>> key = bytes(SigningKey(b"k" * 32).verify_key)
+            >>> engine = Engine()
+            >>> results = engine.create_accounts(records.accounts([
+            ...     dict(id=1, ledger=1, code=1, owner_key=key),
+            ...     dict(id=1, ledger=2, code=1, owner_key=key),
+            ... ]))
+            >>> [records.CreateAccountResult(r).name for r in results]
+            ['ok', 'exists_with_different_fields']
+        """
+        array = records.as_records(accounts, records.ACCOUNT_DTYPE, "accounts")
+        timestamp = _timestamp(timestamp_ns)
+        key_ok = _owner_keys_ok(array["owner_key"])
+        return self._native.create_accounts(array, key_ok, timestamp)
+
+    # ------------------------------------------------------------------------ transfers
+
+    def submit(
+        self,
+        transfers: Any,
+        *,
+        verify_signatures: bool = True,
+        timestamp_ns: int | None = None,
+        threads: int | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> numpy.ndarray:
+        """Verify, validate and apply a batch of transfers in arrival order.
+
+        Args:
+            transfers: a 1-D TRANSFER_DTYPE array (or its raw bytes), at most BATCH_SIZE_MAX
+                rows, each signed over `records.signing_bytes` by its debit account's owner.
+            verify_signatures: False only when the caller has verified them already.
+            timestamp_ns: the batch's clock in ns since the epoch (default: the wall clock);
+                it also decides which pending transfers have expired.
+            threads: threads for signature verification (default: all cores).
+            timings: if given, filled with the seconds spent in each stage
+                ("gather", "verify", "apply").
+
+        Returns:
+            A uint8 array of `records.TransferResult` values, one per transfer.
+
+        Raises:
+            TypeError, LedgerValueError: a bad argument; nothing changed.
+            InvariantError: an engine invariant was found broken; the batch was undone.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> from nacl.signing import SigningKey
+            >>> keys = [bytes(SigningKey(bytes([n]) * 32).verify_key) for n in (1, 2)]
+            >>> engine = Engine()
+            >>> engine.create_accounts(records.accounts([
+            ...     dict(id=n + 1, ledger=1, code=1, owner_key=key,
+            ...          flags=records.AccountFlags.debits_must_not_exceed_credits)
+            ...     for n, key in enumerate(keys)
+            ... ])).tolist()
+            [0, 0]
+            >>> batch = records.transfers([dict(id=7, debit_account_id=1, credit_account_id=2,
+            ...                                 amount=10, ledger=1, code=1)])
+            >>> records.TransferResult(engine.submit(batch, verify_signatures=False)[0]).name
+            'exceeds_credits'
+        """
+        array = records.as_records(transfers, records.TRANSFER_DTYPE, "transfers")
+        timestamp = _timestamp(timestamp_ns)
+        marks = None
+        started = time.perf_counter()
+        gathered = verified = started
+        if verify_signatures:
+            marks = self._verify(array, threads)
+            gathered, verified = marks[1], marks[2]
+            marks = marks[0]
+        results = self._native.submit(array, marks, timestamp)
+        if timings is not None:
+            timings["gather"] = gathered - started
+            timings["verify"] = verified - gathered
+            timings["apply"] = time.perf_counter() - verified
+        return results
+
+    def _verify(
+        self, array: numpy.ndarray, threads: int | None
+    ) -> tuple[numpy.ndarray, float, float]:
+        """Signature marks (records of SIGNATURE_*), and when gathering and verifying ended."""
+        from ledgercore.ed25519 import verify_batch
+
+        keys, found = self._native.gather_owner_keys(array)
+        marks = numpy.full(len(array), _native.SIGNATURE_UNCHECKED, dtype=numpy.uint8)
+        messages = records.signing_bytes(array)
+        signatures = numpy.ascontiguousarray(array["signature"])
+        gathered = time.perf_counter()
+        if found.all():
+            ok = verify_batch(keys, messages, signatures, threads=threads)
+            marks[:] = numpy.asarray(ok, dtype=numpy.uint8)
+        elif found.any():
+            rows = numpy.flatnonzero(found)
+            ok = verify_batch(keys[rows], messages[rows], signatures[rows], threads=threads)
+            marks[rows] = numpy.asarray(ok, dtype=numpy.uint8)
+        return marks, gathered, time.perf_counter()
+
+    # ------------------------------------------------------------------------ lookups
+
+    def lookup_accounts(self, ids: Iterable[int] | numpy.ndarray) -> numpy.ndarray:
+        """The accounts with these ids, in the order asked; ids not found are left out.
+
+        Args:
+            ids: ints, or an (n, 2) uint64 lane array (`records.ids`).
+
+        Returns:
+            A 1-D ACCOUNT_DTYPE array.
+
+        Raises:
+            TypeError, LedgerValueError: an id that is not a u128.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> from nacl.signing import SigningKey
+            >>> key = bytes(SigningKey(b"k" * 32).verify_key)
+            >>> engine = Engine()
+            >>> _ = engine.create_accounts(records.accounts(
+            ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2)]))
+            >>> records.u128(engine.lookup_accounts([2, 3, 1])["id"])
+            [2, 1]
+        """
+        return self._native.lookup_accounts(records.ids(ids))[0]
+
+    def lookup_transfers(self, ids: Iterable[int] | numpy.ndarray) -> numpy.ndarray:
+        """The transfers with these ids, in the order asked; ids not found are left out.
+
+        Args:
+            ids: ints, or an (n, 2) uint64 lane array (`records.ids`).
+
+        Returns:
+            A 1-D TRANSFER_DTYPE array, with the timestamps the engine assigned.
+
+        Raises:
+            TypeError, LedgerValueError: an id that is not a u128.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> from nacl.signing import SigningKey
+            >>> key = bytes(SigningKey(b"k" * 32).verify_key)
+            >>> engine = Engine()
+            >>> _ = engine.create_accounts(records.accounts(
+            ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2)]),
+            ...     timestamp_ns=1_000)
+            >>> _ = engine.submit(records.transfers([dict(id=9, debit_account_id=1,
+            ...     credit_account_id=2, amount=3, ledger=1, code=1)]), verify_signatures=False)
+            >>> found = engine.lookup_transfers([9])
+            >>> records.u128(found["amount"][0]), bool(found["timestamp"][0] > 1_000)
+            (3, True)
+        """
+        return self._native.lookup_transfers(records.ids(ids))[0]
+
+    def balances(self, ids: Iterable[int] | numpy.ndarray) -> numpy.ndarray:
+        """The four balances of each account, aligned with `ids`.
+
+        Args:
+            ids: ints, or an (n, 2) uint64 lane array (`records.ids`).
+
+        Returns:
+            A 1-D records.BALANCE_DTYPE array (id and the four balances as u128 lanes).
+
+        Raises:
+            LedgerValueError: an id is not an account, naming the first such id.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> from nacl.signing import SigningKey
+            >>> key = bytes(SigningKey(b"k" * 32).verify_key)
+            >>> engine = Engine()
+            >>> _ = engine.create_accounts(records.accounts(
+            ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2)]))
+            >>> _ = engine.submit(records.transfers([dict(id=9, debit_account_id=1,
+            ...     credit_account_id=2, amount=3, ledger=1, code=1, flags=2)]),
+            ...     verify_signatures=False)
+            >>> records.to_dicts(engine.balances([2]))[0]["credits_pending"]
+            3
+        """
+        lanes = records.ids(ids)
+        found_accounts, found = self._native.lookup_accounts(lanes)
+        if not found.all():
+            row = int(numpy.flatnonzero(~found)[0])
+            raise LedgerValueError(f"ids[{row}]: no account {records.u128(lanes[row])}")
+        out = numpy.empty(len(found_accounts), dtype=records.BALANCE_DTYPE)
+        for name in records.BALANCE_DTYPE.names or ():
+            out[name] = found_accounts[name]
+        return out
+
+    def check_invariants(self) -> dict[int, tuple[int, int, int, int]]:
+        """Check every account (O(accounts)): debits equal credits on each ledger, posted and
+        pending, and no balance breaks its account's flags.
+
+        Returns:
+            {ledger: (debits_pending, debits_posted, credits_pending, credits_posted)}.
+
+        Raises:
+            InvariantError: an invariant is broken, naming it.
+
+        Example:
+            >>> from ledgercore.engine import Engine
+            >>> Engine().check_invariants()
+            {}
+        """
+        return self._native.check_invariants()
+
+    @property
+    def account_count(self) -> int:
+        """Accounts created."""
+        return int(self._native.account_count)
+
+    @property
+    def transfer_count(self) -> int:
+        """Transfers applied (single, pending, post and void)."""
+        return int(self._native.transfer_count)
+
+    @property
+    def pending_count(self) -> int:
+        """Pending transfers neither posted, voided nor expired."""
+        return int(self._native.pending_count)
+
+    @property
+    def last_timestamp_ns(self) -> int:
+        """The last timestamp the engine assigned (0 before the first record)."""
+        return int(self._native.last_timestamp_ns)
+
+    @property
+    def memory_size(self) -> int:
+        """Bytes of native memory the engine holds (records, hash tables, logs)."""
+        return int(self._native.memory_size)
