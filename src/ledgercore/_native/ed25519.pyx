@@ -1,0 +1,248 @@
+# cython: language_level=3
+"""Native Ed25519 verification: one signature, a batch on many threads, decoded keys.
+
+The public, documented API (and the rule set) is ledgercore.ed25519; this module checks every
+argument, then releases the GIL once for the whole call.
+"""
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
+from libc.stdint cimport uint8_t, uint32_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
+import numpy
+
+cdef extern from "common.h" nogil:
+    int LC_OK
+    int LC_ERROR_UNSUPPORTED
+    int LC_ERROR_MEMORY
+
+cdef extern from "lc_limits.h" nogil:
+    unsigned int LC_BATCH_SIZE_MAX
+    unsigned int LC_THREAD_COUNT_MAX
+    unsigned int LC_ED25519_CHUNK_SIZE_MAX
+
+BATCH_SIZE_MAX = LC_BATCH_SIZE_MAX
+THREAD_COUNT_MAX = LC_THREAD_COUNT_MAX
+CHUNK_SIZE_MAX = LC_ED25519_CHUNK_SIZE_MAX
+PUBLIC_KEY_SIZE = LC_ED25519_PUBLIC_KEY_SIZE
+SIGNATURE_SIZE = LC_ED25519_SIGNATURE_SIZE
+DECODED_KEY_SIZE = LC_ED25519_DECODED_KEY_SIZE
+GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493
+KEY_OK = LC_ED25519_KEY_OK
+KEY_NOT_CANONICAL = LC_ED25519_KEY_NOT_CANONICAL
+KEY_NOT_ON_CURVE = LC_ED25519_KEY_NOT_ON_CURVE
+KEY_SMALL_ORDER = LC_ED25519_KEY_SMALL_ORDER
+
+
+cdef int check_status(int status, str what) except -1:
+    if status == LC_OK:
+        return 0
+    if status == LC_ERROR_MEMORY:
+        raise MemoryError(what)
+    if status == LC_ERROR_UNSUPPORTED:
+        raise OSError(f"{what}: the operating system gave no random bytes")
+    raise ValueError(f"{what}: rejected by the native code (status {status})")
+
+
+cdef int acquire(object value, Py_buffer *view, str name) except -1:
+    """Reads a bytes-like object through the buffer protocol (C-contiguous only)."""
+    if isinstance(value, str):
+        raise TypeError(f"{name}: expected a bytes-like object, got str (encode it first)")
+    try:
+        PyObject_GetBuffer(value, view, PyBUF_SIMPLE)
+    except (TypeError, BufferError):
+        raise TypeError(f"{name}: expected a contiguous bytes-like object, "
+                        f"got {type(value).__name__}") from None
+    return 0
+
+
+def verify(public_key, message, signature):
+    """Whether signature is a valid Ed25519 signature of message under public_key."""
+    cdef Py_buffer key_view, message_view, signature_view
+    cdef const uint8_t *key_ptr
+    cdef const uint8_t *message_ptr
+    cdef const uint8_t *signature_ptr
+    cdef size_t message_size
+    cdef int held = 0  # bit 0: key view, bit 1: message view, bit 2: signature view
+    cdef int result
+    try:
+        if PyBytes_CheckExact(public_key):
+            key_ptr = <const uint8_t *>PyBytes_AS_STRING(public_key)
+            key_size = PyBytes_GET_SIZE(public_key)
+        else:
+            acquire(public_key, &key_view, "public_key")
+            held |= 1
+            key_ptr = <const uint8_t *>key_view.buf
+            key_size = key_view.len
+        if key_size != 32:
+            raise ValueError(f"public_key: expected 32 bytes, got {key_size}")
+        if PyBytes_CheckExact(signature):
+            signature_ptr = <const uint8_t *>PyBytes_AS_STRING(signature)
+            signature_size = PyBytes_GET_SIZE(signature)
+        else:
+            acquire(signature, &signature_view, "signature")
+            held |= 4
+            signature_ptr = <const uint8_t *>signature_view.buf
+            signature_size = signature_view.len
+        if signature_size != 64:
+            raise ValueError(f"signature: expected 64 bytes, got {signature_size}")
+        if PyBytes_CheckExact(message):
+            message_ptr = <const uint8_t *>PyBytes_AS_STRING(message)
+            message_size = <size_t>PyBytes_GET_SIZE(message)
+        else:
+            acquire(message, &message_view, "message")
+            held |= 2
+            message_ptr = <const uint8_t *>message_view.buf
+            message_size = <size_t>message_view.len
+        with nogil:
+            result = lc_ed25519_verify(key_ptr, message_ptr, message_size, signature_ptr)
+        return result == 1
+    finally:
+        if held & 1:
+            PyBuffer_Release(&key_view)
+        if held & 2:
+            PyBuffer_Release(&message_view)
+        if held & 4:
+            PyBuffer_Release(&signature_view)
+
+
+def decode_public_keys(const uint8_t[:, ::1] public_keys not None):
+    """Decoded records, (n, DECODED_KEY_SIZE) uint8, of an (n, 32) uint8 array of keys."""
+    cdef Py_ssize_t count = public_keys.shape[0]
+    if public_keys.shape[1] != 32:
+        raise ValueError(f"public_keys: expected shape (n, 32), got (n, {public_keys.shape[1]})")
+    if count > LC_BATCH_SIZE_MAX:
+        raise ValueError(f"public_keys: {count} keys, at most {LC_BATCH_SIZE_MAX}")
+    decoded = numpy.zeros((count, LC_ED25519_DECODED_KEY_SIZE), dtype=numpy.uint8)
+    if count == 0:
+        return decoded
+    cdef uint8_t[:, ::1] out = decoded
+    cdef int status
+    with nogil:
+        status = lc_ed25519_decode_public_keys(&public_keys[0, 0], count, &out[0, 0])
+    check_status(status, "decode_public_keys")
+    return decoded
+
+
+cdef int fill_sequence(object messages, Py_ssize_t count, const uint8_t **pointers,
+                       size_t *sizes, Py_buffer *views, char *has_view) except -1:
+    cdef Py_ssize_t i
+    cdef object item
+    for i in range(count):
+        item = messages[i]
+        if PyBytes_CheckExact(item):
+            pointers[i] = <const uint8_t *>PyBytes_AS_STRING(item)
+            sizes[i] = <size_t>PyBytes_GET_SIZE(item)
+            continue
+        acquire(item, &views[i], f"messages[{i}]")
+        has_view[i] = 1
+        pointers[i] = <const uint8_t *>views[i].buf
+        sizes[i] = <size_t>views[i].len
+    return 0
+
+
+cdef int fill_rows(const uint8_t[:, ::1] rows, const uint8_t **pointers, size_t *sizes) except -1:
+    cdef Py_ssize_t i
+    cdef Py_ssize_t width = rows.shape[1]
+    cdef const uint8_t *base = &rows[0, 0] if width > 0 else NULL
+    for i in range(rows.shape[0]):
+        pointers[i] = base + i * width if width > 0 else NULL
+        sizes[i] = <size_t>width
+    return 0
+
+
+def verify_batch(const uint8_t[:, ::1] public_keys not None, messages,
+                 const uint8_t[:, ::1] signatures not None, unsigned int threads):
+    """A (n,) bool array: whether each signature is valid.
+
+    public_keys: (n, 32) raw keys or (n, DECODED_KEY_SIZE) decoded records; messages: a 2-D
+    C-contiguous uint8 array of n rows or a sequence of n bytes-likes; signatures: (n, 64).
+    """
+    cdef Py_ssize_t count = public_keys.shape[0]
+    cdef size_t key_size = public_keys.shape[1]
+    if key_size != 32 and key_size != LC_ED25519_DECODED_KEY_SIZE:
+        raise ValueError(f"public_keys: expected shape (n, 32), got (n, {key_size})")
+    if count > LC_BATCH_SIZE_MAX:
+        raise ValueError(f"public_keys: {count} keys, at most {LC_BATCH_SIZE_MAX}")
+    if signatures.shape[1] != 64:
+        raise ValueError(f"signatures: expected shape (n, 64), got (n, {signatures.shape[1]})")
+    if signatures.shape[0] != count:
+        raise ValueError(f"signatures: {signatures.shape[0]} rows for {count} public keys")
+    if threads < 1 or threads > LC_THREAD_COUNT_MAX:
+        raise ValueError(f"threads: expected 1..{LC_THREAD_COUNT_MAX}, got {threads}")
+    cdef const uint8_t[:, ::1] message_rows = None
+    if isinstance(messages, numpy.ndarray):
+        if messages.ndim != 2 or messages.dtype != numpy.uint8:
+            raise ValueError(f"messages: expected a 2-D uint8 array, got {messages.ndim}-D "
+                             f"{messages.dtype}")
+        if not messages.flags.c_contiguous:
+            raise ValueError("messages: expected a C-contiguous array")
+        message_rows = messages
+    if len(messages) != count:
+        raise ValueError(f"messages: {len(messages)} messages for {count} public keys")
+    valid = numpy.zeros(count, dtype=numpy.bool_)
+    if count == 0:
+        return valid
+    cdef uint8_t[::1] out = valid.view(numpy.uint8)
+    cdef const uint8_t **pointers = <const uint8_t **>malloc(count * sizeof(uint8_t *))
+    cdef size_t *sizes = <size_t *>malloc(count * sizeof(size_t))
+    cdef Py_buffer *views = NULL
+    cdef char *has_view = NULL
+    if message_rows is None:
+        views = <Py_buffer *>malloc(count * sizeof(Py_buffer))
+        has_view = <char *>malloc(count)
+    if pointers == NULL or sizes == NULL or (message_rows is None and
+                                             (views == NULL or has_view == NULL)):
+        free(pointers); free(sizes); free(views); free(has_view)
+        raise MemoryError("verify_batch")
+    if has_view != NULL:
+        memset(has_view, 0, count)
+    cdef int status
+    cdef Py_ssize_t i
+    try:
+        if message_rows is None:
+            fill_sequence(messages, count, pointers, sizes, views, has_view)
+        else:
+            fill_rows(message_rows, pointers, sizes)
+        with nogil:
+            status = lc_ed25519_verify_batch(&public_keys[0, 0], key_size, pointers, sizes,
+                                             &signatures[0, 0], count, threads, &out[0])
+        check_status(status, "verify_batch")
+    finally:
+        if has_view != NULL:
+            for i in range(count):
+                if has_view[i]:
+                    PyBuffer_Release(&views[i])
+        free(pointers); free(sizes); free(views); free(has_view)
+    return valid
+
+
+def check_public_key(const uint8_t[::1] public_key not None):
+    """KEY_OK, or the KEY_* code saying why a 32-byte public key is refused at registration."""
+    if public_key.shape[0] != 32:
+        raise ValueError(f"public_key: expected 32 bytes, got {public_key.shape[0]}")
+    return lc_ed25519_check_public_key(&public_key[0])
+
+
+def sha512(const uint8_t[::1] data not None):
+    """SHA-512 of data (a test hook for the hash inside Ed25519)."""
+    digest = bytearray(64)
+    cdef uint8_t[::1] out = digest
+    lc_ed25519_sha512(&out[0], &data[0] if data.shape[0] > 0 else NULL, data.shape[0])
+    return bytes(digest)
+
+
+def split_scalar(const uint8_t[::1] k not None):
+    """(c0, c1, steps) with c0 = c1 k mod L, c1 signed (a test hook for the single verifier)."""
+    if k.shape[0] != 32:
+        raise ValueError(f"k: expected 32 bytes, got {k.shape[0]}")
+    if int.from_bytes(bytes(k), "little") >= GROUP_ORDER:
+        raise ValueError("k: expected a scalar below the group order L")
+    cdef uint8_t c0[16]
+    cdef uint8_t c1[16]
+    cdef int negative = 0
+    steps = lc_ed25519_split_scalar(&k[0], c0, c1, &negative)
+    magnitude = int.from_bytes(c1[:16], "little")
+    return int.from_bytes(c0[:16], "little"), -magnitude if negative else magnitude, steps

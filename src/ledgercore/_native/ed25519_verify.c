@@ -1,0 +1,437 @@
+/* Ed25519 verification, single and batch, under one rule set.
+ *
+ * The rule set is written once, in the docstring of ledgercore/ed25519.py. Here every rule sits in
+ * one of two functions that both paths share: prepare() (S < L, canonical A and R that decode to
+ * curve points, k = SHA-512(R || A || M) mod L) and equation_holds() (the cofactored equation
+ * [8][S]B = [8]R + [8][k]A). A batch checks a random linear combination of the equations of a
+ * chunk with one multi-scalar multiplication; a chunk that fails is bisected, and a signature is
+ * only ever declared bad by equation_holds() or prepare(), exactly as the single verifier would.
+ *
+ * Why the cofactored equation: with it, the batch check holds whenever every single check holds,
+ * whatever small-order components A and R carry, so batch and single verification agree on every
+ * input (except with probability about 2^-128 over the random coefficients, when a bad signature
+ * could hide in a batch).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+
+#include "ed25519.h"
+#include "ed25519_msm.h"
+#include "ed25519_sha512.h"
+#include "ge25519.h"
+
+LC_STATIC_ASSERT(LC_ED25519_DECODED_KEY_SIZE >= 32 + sizeof(ge25519_affine) + 8);
+
+/* The format tag at the end of a decoded key record: catches a record that did not come from
+ * lc_ed25519_decode_public_keys (zeroed or truncated memory). */
+static const uint8_t decoded_key_tag[4] = {'L', 'C', 'K', 1};
+#define DECODED_KEY_POINT_OFFSET 32
+#define DECODED_KEY_VALID_OFFSET (LC_ED25519_DECODED_KEY_SIZE - 8)
+#define DECODED_KEY_TAG_OFFSET (LC_ED25519_DECODED_KEY_SIZE - 4)
+
+static int decode_point(ge25519_affine *r, const uint8_t s[32]) {
+    ge25519_p3 p;
+    if (lc_ge25519_frombytes(&p, s) != 0) return 0;
+    r->x = p.X;
+    r->y = p.Y;
+    r->xy = p.T;
+    return 1;
+}
+
+/* Every rule but the equation. key_record is NULL for a raw key, else a decoded key record whose
+ * first 32 bytes are the key. Returns 1 when the equation is left to decide, 0 when a rule fails. */
+static int prepare(ge25519_affine *R, ge25519_affine *A, uint64_t k[4], uint64_t S[4],
+                   const uint8_t *key, const uint8_t *key_record, const uint8_t *message,
+                   size_t message_size, const uint8_t signature[64]) {
+    if (!lc_sc25519_is_canonical(signature + 32)) return 0; /* S < L */
+    if (key_record != NULL) {
+        if (memcmp(key_record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) != 0) return 0;
+        if (key_record[DECODED_KEY_VALID_OFFSET] != 1) return 0;
+        memcpy(A, key_record + DECODED_KEY_POINT_OFFSET, sizeof *A);
+    } else if (!decode_point(A, key)) {
+        return 0; /* A: y < p, on the curve, no negative zero */
+    }
+    if (!decode_point(R, signature)) return 0; /* R: the same */
+    lc_sha512_ctx ctx;
+    uint8_t digest[64];
+    lc_sha512_init(&ctx);
+    lc_sha512_update(&ctx, signature, 32);
+    lc_sha512_update(&ctx, key, 32);
+    lc_sha512_update(&ctx, message, message_size);
+    lc_sha512_final(&ctx, digest);
+    lc_sc25519_from64bytes(k, digest);
+    lc_sc25519_frombytes(S, signature + 32);
+    return 1;
+}
+
+static void add_term(ge25519_p1p1 *t, const ge25519_cached *table, int digit) {
+    ge25519_p3 q;
+    ge25519_p1p1_to_p3(&q, t);
+    if (digit > 0) {
+        ge25519_add(t, &q, &table[digit >> 1]);
+    } else {
+        ge25519_sub(t, &q, &table[(-digit) >> 1]);
+    }
+}
+
+static void add_base_term(ge25519_p1p1 *t, const ge25519_niels *table, int digit) {
+    ge25519_p3 q;
+    ge25519_p1p1_to_p3(&q, t);
+    if (digit > 0) {
+        ge25519_madd(t, &q, &table[digit >> 1]);
+    } else {
+        ge25519_msub(t, &q, &table[(-digit) >> 1]);
+    }
+}
+
+/* out = [e0]B + [e1](2^128 B) + [c0]P + [c1]Q for scalars below 2^128 (nafs has 4 rows of 256),
+ * P and Q given as tables of 8 odd multiples. One chain of at most 129 doublings. */
+static void double_chain(ge25519_p3 *out, const int8_t nafs[4][256], const ge25519_cached *p_table,
+                         const ge25519_cached *q_table) {
+    const ge25519_niels *b0 = lc_ge25519_base_table(0), *b1 = lc_ge25519_base_table(1);
+    int top = 255;
+    while (top >= 0 && !(nafs[0][top] | nafs[1][top] | nafs[2][top] | nafs[3][top])) top--;
+    ge25519_p2 q = {{{0}}, {{1}}, {{1}}};
+    ge25519_p1p1 t = {{{0}}, {{1}}, {{1}}, {{1}}};
+    for (int pos = top; pos >= 0; pos--) {
+        ge25519_p2_dbl(&t, &q);
+        if (nafs[0][pos]) add_base_term(&t, b0, nafs[0][pos]);
+        if (nafs[1][pos]) add_base_term(&t, b1, nafs[1][pos]);
+        if (nafs[2][pos]) add_term(&t, p_table, nafs[2][pos]);
+        if (nafs[3][pos]) add_term(&t, q_table, nafs[3][pos]);
+        ge25519_p1p1_to_p2(&q, &t);
+    }
+    ge25519_p1p1_to_p3(out, &t);
+}
+
+/* The cofactored equation [8]([S]B - R - [k]A) = 0, evaluated as [8]([c1 S]B - [c1]R - [c0]A)
+ * with c0 = c1 k (mod L) from lc_sc25519_halfgcd: c1 is invertible modulo L and [8] kills the
+ * difference between [c1 k]A and [c0]A (a multiple of [L]A, of order dividing 8), so both forms
+ * hold together, and the second needs half the doublings. */
+static int equation_holds(const ge25519_affine *R, const ge25519_affine *A, const uint64_t k[4],
+                          const uint64_t S[4]) {
+    uint64_t c0[2], c1[2], e[4];
+    int c1_negative;
+    lc_sc25519_halfgcd(c0, c1, &c1_negative, k);
+    const uint64_t c0_full[4] = {c0[0], c0[1], 0, 0}, c1_full[4] = {c1[0], c1[1], 0, 0};
+    lc_sc25519_mul(e, c1_full, S);
+    if (c1_negative) lc_sc25519_neg(e, e); /* e = c1 S mod L, with c1's sign */
+    const uint64_t e0[4] = {e[0], e[1], 0, 0}, e1[4] = {e[2], e[3], 0, 0};
+    int8_t nafs[4][256];
+    lc_ge25519_wnaf(nafs[0], e0, GE25519_BASE_WNAF_WIDTH);
+    lc_ge25519_wnaf(nafs[1], e1, GE25519_BASE_WNAF_WIDTH);
+    lc_ge25519_wnaf(nafs[2], c0_full, 5);
+    lc_ge25519_wnaf(nafs[3], c1_full, 5);
+    /* -[c0]A, and -[c1]R with c1's sign: negate the digits rather than the points. */
+    for (int i = 0; i < 256; i++) {
+        nafs[2][i] = (int8_t)-nafs[2][i];
+        if (!c1_negative) nafs[3][i] = (int8_t)-nafs[3][i];
+    }
+    ge25519_cached a_table[8], r_table[8];
+    ge25519_p3 p;
+    ge25519_affine_to_p3(&p, A);
+    lc_ge25519_odd_multiples(a_table, &p, 8);
+    ge25519_affine_to_p3(&p, R);
+    lc_ge25519_odd_multiples(r_table, &p, 8);
+    ge25519_p3 sum;
+    double_chain(&sum, (const int8_t(*)[256])nafs, a_table, r_table);
+    return lc_ge25519_times8_is_identity(&sum);
+}
+
+int lc_ed25519_verify(const uint8_t public_key[32], const uint8_t *message, size_t message_size,
+                      const uint8_t signature[64]) {
+    LC_ASSERT(public_key != NULL);
+    LC_ASSERT(signature != NULL);
+    LC_ASSERT(message != NULL || message_size == 0);
+    ge25519_affine R, A;
+    uint64_t k[4], S[4];
+    if (!prepare(&R, &A, k, S, public_key, NULL, message, message_size, signature)) return 0;
+    return equation_holds(&R, &A, k, S);
+}
+
+/* ---- Batches ---- */
+
+/* Fills buffer from the operating system's CSPRNG. Returns 0, or -1 if it has none to give. */
+static int system_random(uint8_t *buffer, size_t size) {
+#if defined(__linux__)
+    while (size > 0) {
+        const ssize_t got = getrandom(buffer, size, 0);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        buffer += got;
+        size -= (size_t)got;
+    }
+    return 0;
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+    arc4random_buf(buffer, size);
+    return 0;
+#else
+    (void)buffer;
+    (void)size;
+    return -1;
+#endif
+}
+
+/* One chunk's signatures that passed prepare(), in the layout the multi-scalar multiplication
+ * reads: point 2j is R_j and point 2j + 1 is A_j, so signatures lo..hi-1 are points 2lo..2hi-1. */
+typedef struct {
+    size_t count;
+    size_t *position; /* index of the signature in the whole batch */
+    ge25519_affine *affine;
+    ge25519_niels *niels;
+    uint64_t (*scalars)[4]; /* z_j for R_j, z_j k_j mod L for A_j */
+    uint64_t (*k)[4];
+    uint64_t (*S)[4];
+    uint64_t (*z)[2];
+} chunk_state;
+
+/* Below this many signatures, a failed range is settled one signature at a time: a batch check
+ * of two costs about as much as two single checks. */
+#define BISECT_SINGLE_MAX 2
+
+/* Whether the combined equation of signatures lo..hi-1 holds: [8]([-sum z_j S_j]B + sum [z_j]R_j
+ * + sum [z_j k_j]A_j) = 0. Returns 1, 0, or a negative status. */
+static int range_holds(const chunk_state *c, size_t lo, size_t hi) {
+    uint64_t sum[8] = {0}, product[8], base_scalar[4];
+    for (size_t j = lo; j < hi; j++) {
+        const uint64_t z[4] = {c->z[j][0], c->z[j][1], 0, 0};
+        lc_sc25519_mul_wide(product, z, c->S[j]);
+        lc_sc25519_add_wide(sum, product);
+    }
+    lc_sc25519_reduce512(base_scalar, sum);
+    lc_sc25519_neg(base_scalar, base_scalar);
+    ge25519_p3 total;
+    const int status = lc_ed25519_msm(&total, c->affine + 2 * lo, c->niels + 2 * lo,
+                                      (const uint64_t(*)[4])(c->scalars + 2 * lo), 2 * (hi - lo),
+                                      base_scalar);
+    if (status != LC_OK) return status;
+    return lc_ge25519_times8_is_identity(&total);
+}
+
+/* Marks signatures lo..hi-1 valid or not. known_failing: the caller already knows this range's
+ * combined equation fails (its sibling held while their parent failed), so skip checking it. */
+static int settle_range(const chunk_state *c, size_t lo, size_t hi, int known_failing,
+                        uint8_t *valid) {
+    if (hi - lo <= BISECT_SINGLE_MAX) {
+        for (size_t j = lo; j < hi; j++) {
+            valid[c->position[j]] = (uint8_t)equation_holds(&c->affine[2 * j],
+                                                            &c->affine[2 * j + 1], c->k[j], c->S[j]);
+        }
+        return LC_OK;
+    }
+    if (!known_failing) {
+        const int holds = range_holds(c, lo, hi);
+        if (holds < 0) return holds;
+        if (holds) {
+            for (size_t j = lo; j < hi; j++) valid[c->position[j]] = 1;
+            return LC_OK;
+        }
+    }
+    const size_t mid = lo + (hi - lo) / 2;
+    int status = settle_range(c, lo, mid, 0, valid);
+    if (status != LC_OK) return status;
+    /* If the left half held as a whole, the right half must be what failed. */
+    int left_held = 1;
+    for (size_t j = lo; j < mid && left_held; j++) left_held = valid[c->position[j]];
+    return settle_range(c, mid, hi, left_held, valid);
+}
+
+typedef struct {
+    const uint8_t *public_keys;
+    size_t key_size;
+    const uint8_t *const *messages;
+    const size_t *message_sizes;
+    const uint8_t *signatures;
+    size_t count;
+    size_t chunk_size;
+    size_t chunk_count;
+    uint8_t *valid;
+    atomic_size_t next_chunk;
+    atomic_int status;
+} batch_job;
+
+static void chunk_free(chunk_state *c) {
+    free(c->position);
+    free(c->affine);
+    free(c->niels);
+    free(c->scalars);
+    free(c->k);
+    free(c->S);
+    free(c->z);
+}
+
+static int chunk_alloc(chunk_state *c, size_t m) {
+    memset(c, 0, sizeof *c);
+    c->position = malloc(m * sizeof *c->position);
+    c->affine = malloc(2 * m * sizeof *c->affine);
+    c->niels = malloc(2 * m * sizeof *c->niels);
+    c->scalars = malloc(2 * m * sizeof *c->scalars);
+    c->k = malloc(m * sizeof *c->k);
+    c->S = malloc(m * sizeof *c->S);
+    c->z = malloc(m * sizeof *c->z);
+    if (c->position && c->affine && c->niels && c->scalars && c->k && c->S && c->z) return LC_OK;
+    chunk_free(c);
+    return LC_ERROR_MEMORY;
+}
+
+/* Runs prepare() on signatures start..end-1, keeping those the equation must decide. */
+static void chunk_prepare(chunk_state *c, const batch_job *job, size_t start, size_t end) {
+    const int decoded = job->key_size == LC_ED25519_DECODED_KEY_SIZE;
+    for (size_t i = start; i < end; i++) {
+        const uint8_t *record = job->public_keys + i * job->key_size;
+        const size_t j = c->count;
+        ge25519_affine *R = &c->affine[2 * j], *A = &c->affine[2 * j + 1];
+        job->valid[i] = 0;
+        if (!prepare(R, A, c->k[j], c->S[j], record, decoded ? record : NULL, job->messages[i],
+                     job->message_sizes[i], job->signatures + 64 * i)) {
+            continue;
+        }
+        c->position[j] = i;
+        c->count++;
+    }
+}
+
+/* The random coefficients z_j (128 bits each, never zero) and the scalars that use them. */
+static int chunk_coefficients(chunk_state *c) {
+    if (c->count == 0) return LC_OK;
+    if (system_random((uint8_t *)c->z, c->count * sizeof *c->z) != 0) {
+        return LC_ERROR_UNSUPPORTED;
+    }
+    for (size_t j = 0; j < c->count; j++) {
+        if ((c->z[j][0] | c->z[j][1]) == 0) c->z[j][0] = 1;
+        const uint64_t z[4] = {c->z[j][0], c->z[j][1], 0, 0};
+        memcpy(c->scalars[2 * j], z, sizeof z);
+        lc_sc25519_mul(c->scalars[2 * j + 1], z, c->k[j]);
+        ge25519_affine_to_niels(&c->niels[2 * j], &c->affine[2 * j]);
+        ge25519_affine_to_niels(&c->niels[2 * j + 1], &c->affine[2 * j + 1]);
+    }
+    return LC_OK;
+}
+
+static int verify_chunk(batch_job *job, size_t start, size_t end) {
+    chunk_state c;
+    int status = chunk_alloc(&c, end - start);
+    if (status != LC_OK) return status;
+    chunk_prepare(&c, job, start, end);
+    status = chunk_coefficients(&c);
+    if (status == LC_OK) status = settle_range(&c, 0, c.count, 0, job->valid);
+    chunk_free(&c);
+    return status;
+}
+
+static void *batch_worker(void *arg) {
+    batch_job *job = arg;
+    for (;;) {
+        const size_t chunk = atomic_fetch_add(&job->next_chunk, 1);
+        if (chunk >= job->chunk_count) break;
+        const size_t start = chunk * job->chunk_size;
+        const size_t end = start + job->chunk_size < job->count ? start + job->chunk_size
+                                                                : job->count;
+        const int status = verify_chunk(job, start, end);
+        if (status != LC_OK) atomic_store(&job->status, status);
+    }
+    return NULL;
+}
+
+/* A thread is worth starting for this many signatures (about 1 ms of work); below it the cost
+ * of the thread and of a smaller multi-scalar multiplication outweighs the gain. */
+#define THREAD_SIGNATURES_MIN 32
+
+/* Chunks: at most LC_ED25519_CHUNK_SIZE_MAX signatures, and one per thread when there is work
+ * enough for every thread. */
+static void plan_chunks(batch_job *job, uint32_t thread_count) {
+    size_t chunks = (job->count + LC_ED25519_CHUNK_SIZE_MAX - 1) / LC_ED25519_CHUNK_SIZE_MAX;
+    size_t useful_threads = job->count / THREAD_SIGNATURES_MIN;
+    if (useful_threads > thread_count) useful_threads = thread_count;
+    if (chunks < useful_threads) chunks = useful_threads;
+    if (chunks == 0) chunks = 1;
+    job->chunk_size = (job->count + chunks - 1) / chunks;
+    job->chunk_count = (job->count + job->chunk_size - 1) / job->chunk_size;
+    LC_ASSERT(job->chunk_size <= LC_ED25519_CHUNK_SIZE_MAX);
+    LC_ASSERT(job->chunk_count * job->chunk_size >= job->count);
+}
+
+int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
+                            const uint8_t *const *messages, const size_t *message_sizes,
+                            const uint8_t *signatures, size_t count, uint32_t thread_count,
+                            uint8_t *valid) {
+    LC_ASSERT(count <= LC_BATCH_SIZE_MAX);
+    LC_ASSERT(thread_count >= 1 && thread_count <= LC_THREAD_COUNT_MAX);
+    LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_DECODED_KEY_SIZE);
+    if (count == 0) return LC_OK;
+    LC_ASSERT(public_keys && messages && message_sizes && signatures && valid);
+    batch_job job = {.public_keys = public_keys, .key_size = key_size, .messages = messages,
+                     .message_sizes = message_sizes, .signatures = signatures, .count = count,
+                     .valid = valid};
+    atomic_init(&job.next_chunk, 0);
+    atomic_init(&job.status, LC_OK);
+    plan_chunks(&job, thread_count);
+    uint32_t workers = thread_count < job.chunk_count ? thread_count : (uint32_t)job.chunk_count;
+    pthread_t threads[LC_THREAD_COUNT_MAX];
+    uint32_t started = 0;
+    for (uint32_t t = 1; t < workers; t++) {
+        if (pthread_create(&threads[started], NULL, batch_worker, &job) != 0) break;
+        started++;
+    }
+    batch_worker(&job); /* the calling thread works too, and alone if no thread could start */
+    for (uint32_t t = 0; t < started; t++) pthread_join(threads[t], NULL);
+    const int status = atomic_load(&job.status);
+    if (status != LC_OK) memset(valid, 0, count);
+    return status;
+}
+
+int lc_ed25519_decode_public_keys(const uint8_t *public_keys, size_t count, uint8_t *decoded) {
+    LC_ASSERT(count <= LC_BATCH_SIZE_MAX);
+    for (size_t i = 0; i < count; i++) {
+        uint8_t *record = decoded + i * LC_ED25519_DECODED_KEY_SIZE;
+        ge25519_affine A;
+        memset(record, 0, LC_ED25519_DECODED_KEY_SIZE);
+        memcpy(record, public_keys + 32 * i, 32);
+        if (decode_point(&A, public_keys + 32 * i)) {
+            memcpy(record + DECODED_KEY_POINT_OFFSET, &A, sizeof A);
+            record[DECODED_KEY_VALID_OFFSET] = 1;
+        }
+        memcpy(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4);
+    }
+    return LC_OK;
+}
+
+int lc_ed25519_check_public_key(const uint8_t public_key[32]) {
+    if (!lc_fe51_is_canonical(public_key)) return LC_ED25519_KEY_NOT_CANONICAL;
+    ge25519_p3 A;
+    if (lc_ge25519_frombytes(&A, public_key) != 0) {
+        /* x = 0 with the sign bit set is a second spelling of a valid point, not off the curve. */
+        uint8_t positive[32];
+        memcpy(positive, public_key, 32);
+        positive[31] &= 0x7f;
+        if ((public_key[31] & 0x80) && lc_ge25519_frombytes(&A, positive) == 0) {
+            return LC_ED25519_KEY_NOT_CANONICAL;
+        }
+        return LC_ED25519_KEY_NOT_ON_CURVE;
+    }
+    if (lc_ge25519_has_small_order(&A)) return LC_ED25519_KEY_SMALL_ORDER;
+    return LC_ED25519_KEY_OK;
+}
+
+void lc_ed25519_sha512(uint8_t digest[64], const uint8_t *data, size_t size) {
+    lc_sha512(digest, data, size);
+}
+
+int lc_ed25519_split_scalar(const uint8_t k[32], uint8_t c0[16], uint8_t c1[16],
+                            int *c1_negative) {
+    uint64_t kk[4], a[2], b[2];
+    lc_sc25519_frombytes(kk, k);
+    const int steps = lc_sc25519_halfgcd(a, b, c1_negative, kk);
+    lc_store64_le(c0, a[0]);
+    lc_store64_le(c0 + 8, a[1]);
+    lc_store64_le(c1, b[0]);
+    lc_store64_le(c1 + 8, b[1]);
+    return steps;
+}
