@@ -358,3 +358,18 @@ def test_roots_do_not_depend_on_the_thread_count():
         merkle_root(rows, threads=0)
     with pytest.raises(TypeError, match="threads"):
         MerkleLog(threads=1.0)
+
+
+def test_batched_proofs_equal_single_proofs(small_log, small_reference):
+    for size in (1, 2, 5, 64, 100, 255, 300):
+        indices = list(range(size))
+        batch = small_log.inclusion_proofs(indices, size)
+        for index, proof in zip(indices, batch, strict=True):
+            assert proof == small_log.inclusion_proof(index, size)
+            assert list(proof.hashes) == small_reference.path(index, 0, size)
+    assert small_log.inclusion_proofs([], 5) == []
+    with pytest.raises(LedgerValueError, match=r"indices\[1\]: expected 0\.\.4 \(size 5\), got 5"):
+        small_log.inclusion_proofs([0, 5], 5)
+    state = StateTree()
+    state.extend(SMALL_LEAVES[:77])
+    assert state.proofs([3, 76]) == [state.proof(3), state.proof(76)]

@@ -227,7 +227,36 @@ class MerkleLog:
         """
         tree_size = self.size if size is None else size
         hashes = self._tree.inclusion_proof(index, tree_size)
-        return InclusionProof(int(index), int(tree_size), tuple(hashes))
+        return InclusionProof._from_builder(int(index), int(tree_size), tuple(hashes))
+
+    def inclusion_proofs(
+        self, indices: Sequence[int] | numpy.ndarray, size: int | None = None
+    ) -> list[InclusionProof]:
+        """Inclusion proofs of many leaves in the log of `size` leaves, made in one native call.
+
+        Args:
+            indices: the leaves, each 0 <= index < size.
+            size: a past size, 1..self.size; None for the current size.
+
+        Returns:
+            One InclusionProof per index, in order.
+
+        Raises:
+            LedgerValueError: an index (the first is named) or the size out of range.
+
+        Example:
+            >>> log = MerkleLog()
+            >>> log.append_many([b"a", b"b", b"c"])
+            3
+            >>> [len(proof.hashes) for proof in log.inclusion_proofs([0, 2])]
+            [2, 1]
+        """
+        tree_size = int(self.size if size is None else size)
+        paths = self._tree.inclusion_proofs(indices, tree_size)
+        make = InclusionProof._from_builder
+        return [
+            make(int(index), tree_size, path) for index, path in zip(indices, paths, strict=True)
+        ]
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """The RFC 9162 consistency proof from the log of old_size leaves to that of new_size.
@@ -251,7 +280,7 @@ class MerkleLog:
         """
         target = self.size if new_size is None else new_size
         hashes = self._tree.consistency_proof(old_size, target)
-        return ConsistencyProof(int(old_size), int(target), tuple(hashes))
+        return ConsistencyProof._from_builder(int(old_size), int(target), tuple(hashes))
 
     def level_count(self, level: int) -> int:
         """The number of complete-subtree hashes on a level: self.size >> level.
@@ -429,7 +458,32 @@ class StateTree:
         """
         size = self.size
         hashes = self._tree.inclusion_proof(index, size)
-        return StateProof(int(index), size, tuple(hashes))
+        return StateProof._from_builder(int(index), size, tuple(hashes))
+
+    def proofs(self, indices: Sequence[int] | numpy.ndarray) -> list[StateProof]:
+        """The proofs of many slots against root(), made in one native call.
+
+        Args:
+            indices: the slots, each 0 <= index < size.
+
+        Returns:
+            One StateProof per index, in order.
+
+        Raises:
+            LedgerValueError: an index out of range (the first is named).
+
+        Example:
+            >>> state = StateTree()
+            >>> state.extend([b"a", b"b", b"c"])
+            3
+            >>> proofs = state.proofs([0, 2])
+            >>> proofs[1].verify(b"c", state.root())
+            True
+        """
+        size = self.size
+        paths = self._tree.inclusion_proofs(indices, size)
+        make = StateProof._from_builder
+        return [make(int(index), size, path) for index, path in zip(indices, paths, strict=True)]
 
     def leaf_hashes(self, start: int = 0, stop: int | None = None) -> numpy.ndarray:
         """A copy of the slots' leaf hashes [start, stop), an (n, 32) uint8 array.

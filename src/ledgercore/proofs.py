@@ -81,6 +81,18 @@ class _Proof:
                 )
         object.__setattr__(self, "hashes", tuple(bytes(value) for value in hashes))
 
+    @classmethod
+    def _from_builder(cls: type[P], first: int, second: int, hashes: tuple[bytes, ...]) -> P:
+        """A proof the native builder just made, whose numbers it checked and whose hashes are
+        32-byte bytes by construction: skips the checks of the constructor (a proof is made per
+        call on hot paths)."""
+        proof = object.__new__(cls)
+        names = cls.NUMBERS
+        object.__setattr__(proof, names[0], first)
+        object.__setattr__(proof, names[1], second)
+        object.__setattr__(proof, "hashes", hashes)
+        return proof
+
     def to_bytes(self) -> bytes:
         """The proof's canonical bytes (see the module docstring for the layout)."""
         first, second = self._numbers()

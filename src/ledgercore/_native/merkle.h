@@ -67,10 +67,10 @@ int lc_merkle_tree_append_hashes(lc_merkle_tree *tree, const uint8_t *hashes, si
 
 /* Replaces leaf hashes: leaf indices[j] gets hashes[j * 32 ..] (a repeated index: the last one
  * wins), then every complete ancestor of a changed leaf is hashed again, once, level by level.
- * `sorted_unique` holds the same indices, ascending and without repeats (unique_count of them). */
+ * `sorted_indices` holds the same indices in ascending order (repeats allowed). */
 int lc_merkle_tree_update_hashes(lc_merkle_tree *tree, const uint64_t *indices,
-                                 const uint8_t *hashes, size_t count,
-                                 const uint64_t *sorted_unique, size_t unique_count);
+                                 const uint8_t *hashes, const uint64_t *sorted_indices,
+                                 size_t count);
 
 /* Complete-subtree hashes: level k has lc_merkle_tree_level_count(tree, k) of them. Copies nodes
  * [start, stop) of one level to `out` (32 bytes each). */
@@ -88,6 +88,13 @@ int lc_merkle_tree_root(const lc_merkle_tree *tree, uint64_t size,
  * equal to new_size). */
 int lc_merkle_tree_inclusion_proof(const lc_merkle_tree *tree, uint64_t index, uint64_t size,
                                    uint8_t *out, size_t *hash_count);
+/* Inclusion proofs of `count` leaves in the tree of the first `size` leaves, in one call (the
+ * incomplete nodes they share are hashed once). Proof i goes to out + i * depth * 32, where depth
+ * is lc_merkle_proof_depth(size), the longest proof for that size; its length to hash_counts[i]. */
+int lc_merkle_tree_inclusion_proofs(const lc_merkle_tree *tree, const uint64_t *indices,
+                                    size_t count, uint64_t size, uint8_t *out,
+                                    uint8_t *hash_counts);
+size_t lc_merkle_proof_depth(uint64_t size);
 int lc_merkle_tree_consistency_proof(const lc_merkle_tree *tree, uint64_t old_size,
                                      uint64_t new_size, uint8_t *out, size_t *hash_count);
 

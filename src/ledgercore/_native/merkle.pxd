@@ -35,13 +35,17 @@ cdef extern from "merkle.h" nogil:
                                    const size_t *sizes, size_t count)
     int lc_merkle_tree_append_hashes(lc_merkle_tree *tree, const uint8_t *hashes, size_t count)
     int lc_merkle_tree_update_hashes(lc_merkle_tree *tree, const uint64_t *indices,
-                                     const uint8_t *hashes, size_t count,
-                                     const uint64_t *sorted_unique, size_t unique_count)
+                                     const uint8_t *hashes, const uint64_t *sorted_indices,
+                                     size_t count)
     uint64_t lc_merkle_tree_level_count(const lc_merkle_tree *tree, unsigned level)
     int lc_merkle_tree_nodes(const lc_merkle_tree *tree, unsigned level, uint64_t start,
                              uint64_t stop, uint8_t *out)
     int lc_merkle_tree_root(const lc_merkle_tree *tree, uint64_t size, uint8_t *out)
     int lc_merkle_tree_inclusion_proof(const lc_merkle_tree *tree, uint64_t index, uint64_t size,
                                        uint8_t *out, size_t *hash_count)
+    int lc_merkle_tree_inclusion_proofs(const lc_merkle_tree *tree, const uint64_t *indices,
+                                        size_t count, uint64_t size, uint8_t *out,
+                                        uint8_t *hash_counts)
+    size_t lc_merkle_proof_depth(uint64_t size)
     int lc_merkle_tree_consistency_proof(const lc_merkle_tree *tree, uint64_t old_size,
                                          uint64_t new_size, uint8_t *out, size_t *hash_count)

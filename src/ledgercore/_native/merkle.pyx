@@ -8,7 +8,12 @@ many leaves); proofs and roots of a stored tree are a few dozen hashes and keep 
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
+from cpython.bytes cimport (
+    PyBytes_AS_STRING,
+    PyBytes_CheckExact,
+    PyBytes_FromStringAndSize,
+    PyBytes_GET_SIZE,
+)
 from libc.stdint cimport uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
 
@@ -208,7 +213,7 @@ cdef uint64_t check_count(object value, str argument, object low, object high) e
 
 
 cdef object proof_list(const uint8_t *hashes, size_t count):
-    return [bytes((<const char *>hashes)[32 * i:32 * (i + 1)]) for i in range(count)]
+    return [PyBytes_FromStringAndSize(<const char *>hashes + 32 * i, 32) for i in range(count)]
 
 
 cdef class Tree:
@@ -317,14 +322,13 @@ cdef class Tree:
                                    f"{size} leaves), got {index_array[first]}")
         cdef const uint64_t[::1] index_view = numpy.ascontiguousarray(index_array,
                                                                         dtype=numpy.uint64)
-        cdef const uint64_t[::1] unique_view = numpy.unique(index_view)
-        cdef Py_ssize_t unique_count = unique_view.shape[0]
+        cdef const uint64_t[::1] sorted_view = numpy.sort(index_view)
         cdef int status
         self.busy = True
         try:
             with nogil:
                 status = lc_merkle_tree_update_hashes(self.tree, &index_view[0], &hash_view[0, 0],
-                                                      count, &unique_view[0], unique_count)
+                                                      &sorted_view[0], count)
         finally:
             self.busy = False
         check_status(status, "indices")
@@ -349,6 +353,47 @@ cdef class Tree:
         cdef size_t count = 0
         check_status(lc_merkle_tree_inclusion_proof(self.tree, i, n, out, &count), "index")
         return proof_list(out, count)
+
+    def inclusion_proofs(self, object indices, object size):
+        """Inclusion proofs of many leaves in the tree of the first `size` leaves, in one native
+        call; a list with one tuple of 32-byte hashes per index."""
+        self.enter()
+        cdef uint64_t tree_size = lc_merkle_tree_size(self.tree)
+        if tree_size == 0:
+            raise LedgerValueError("size: the tree is empty; no leaf has a proof")
+        cdef uint64_t n = check_count(size, "size", 1, tree_size)
+        index_array = numpy.asarray(indices)
+        if index_array.ndim != 1 or not (index_array.dtype.kind in "iu" or index_array.size == 0):
+            raise TypeError(f"indices: expected a 1-D array of integers, "
+                            f"got {index_array.ndim}-D {index_array.dtype}")
+        bad = numpy.flatnonzero((index_array < 0) | (index_array >= n))
+        if bad.size > 0:
+            first = int(bad[0])
+            raise LedgerValueError(f"indices[{first}]: expected 0..{n - 1} (size {n}), "
+                                   f"got {index_array[first]}")
+        cdef const uint64_t[::1] index_view = numpy.ascontiguousarray(index_array,
+                                                                        dtype=numpy.uint64)
+        cdef Py_ssize_t count = index_view.shape[0]
+        if count == 0:
+            return []
+        cdef size_t depth = lc_merkle_proof_depth(n)
+        hashes = numpy.empty((count, depth if depth > 0 else 1, 32), dtype=numpy.uint8)
+        lengths = numpy.empty(count, dtype=numpy.uint8)
+        cdef uint8_t[:, :, ::1] hash_view = hashes
+        cdef uint8_t[::1] length_view = lengths
+        check_status(lc_merkle_tree_inclusion_proofs(self.tree, &index_view[0], count, n,
+                                                     &hash_view[0, 0, 0], &length_view[0]),
+                     "indices")
+        cdef const char *base = <const char *>&hash_view[0, 0, 0]
+        cdef Py_ssize_t i, j
+        cdef size_t stride = depth * 32
+        result = []
+        for i in range(count):
+            result.append(tuple([
+                PyBytes_FromStringAndSize(base + i * stride + 32 * j, 32)
+                for j in range(length_view[i])
+            ]))
+        return result
 
     def consistency_proof(self, object old_size, object new_size):
         """RFC 9162 consistency proof from the first `old_size` to the first `new_size` leaves."""

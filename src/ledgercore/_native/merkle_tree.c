@@ -26,7 +26,10 @@
  * hashing) keeps the cost of starting a thread under a tenth of its work. */
 #define PARALLEL_SHARE_BLOCKS_MIN 8192u
 
+#define CACHE_LINE_SIZE 64u
+
 LC_STATIC_ASSERT(PAIR_SIZE == LC_BLAKE3_BLOCK_SIZE);
+LC_STATIC_ASSERT(PAIR_SIZE == CACHE_LINE_SIZE);
 LC_STATIC_ASSERT(HASH_SIZE == LC_BLAKE3_DIGEST_SIZE);
 
 /* blake3(b"", derive_key_context="ledgercore 2026-11 merkle leaf v1"). */
@@ -47,7 +50,16 @@ const uint8_t lc_merkle_empty_root[HASH_SIZE] = {
     0x9b, 0xcb, 0x25, 0xc9, 0xad, 0xc1, 0x12, 0xb7, 0xcc, 0x9a, 0x93, 0xca, 0xe4, 0x1f, 0x32, 0x62,
 };
 
+typedef struct {
+    uint64_t *dirty;    /* the changed nodes of the current level, ascending */
+    uint64_t *gathered; /* the parents whose pairs were gathered */
+    uint8_t *pairs;     /* those pairs, back to back */
+    uint8_t *hashes;    /* their new hashes */
+    size_t capacity;    /* entries each of the four holds */
+} update_scratch;
+
 struct lc_merkle_tree {
+    update_scratch scratch;
     uint64_t leaf_count;
     unsigned thread_count; /* threads its batches may use, 1..LC_THREAD_COUNT_MAX */
     /* levels[k] holds leaf_count >> k hashes and has room for capacities[k]. */
@@ -207,6 +219,10 @@ lc_merkle_tree *lc_merkle_tree_new(unsigned thread_count) {
 void lc_merkle_tree_free(lc_merkle_tree *tree) {
     if (tree == NULL) return;
     for (unsigned k = 0; k < LC_MERKLE_LEVEL_COUNT_MAX; k++) free(tree->levels[k]);
+    free(tree->scratch.dirty);
+    free(tree->scratch.gathered);
+    free(tree->scratch.pairs);
+    free(tree->scratch.hashes);
     free(tree);
 }
 
@@ -237,16 +253,22 @@ int lc_merkle_tree_nodes(const lc_merkle_tree *tree, unsigned level, uint64_t st
     return LC_OK;
 }
 
-/* Room on every level for a tree of `size` leaves. Growing a capacity changes nothing visible,
- * so a failure half way leaves the tree as it was. */
+/* Room on every level for a tree of `size` leaves. Levels start on a cache line, so each pair
+ * of siblings is exactly one line. Growing a capacity changes nothing visible, so a failure half
+ * way leaves the tree as it was. */
 static int reserve(lc_merkle_tree *tree, uint64_t size) {
     for (unsigned k = 0; k < LC_MERKLE_LEVEL_COUNT_MAX && (size >> k) > 0; k++) {
         uint64_t need = size >> k;
         if (need <= tree->capacities[k]) continue;
         uint64_t capacity = tree->capacities[k] > 0 ? tree->capacities[k] : 64;
         while (capacity < need) capacity *= 2;
-        uint8_t *grown = realloc(tree->levels[k], capacity * HASH_SIZE);
-        if (grown == NULL) return LC_ERROR_MEMORY;
+        void *grown = NULL;
+        if (posix_memalign(&grown, CACHE_LINE_SIZE, capacity * HASH_SIZE) != 0) {
+            return LC_ERROR_MEMORY;
+        }
+        uint64_t used = tree->leaf_count >> k;
+        if (used > 0) memcpy(grown, tree->levels[k], used * HASH_SIZE);
+        free(tree->levels[k]);
         tree->levels[k] = grown;
         tree->capacities[k] = capacity;
     }
@@ -319,17 +341,14 @@ int lc_merkle_tree_append_hashes(lc_merkle_tree *tree, const uint8_t *hashes, si
 
 /* ---- batched updates ----------------------------------------------------------------------- */
 
-typedef struct {
-    uint64_t *dirty;      /* the changed nodes of the current level, ascending */
-    uint64_t *gathered;   /* the parents whose pairs were gathered */
-    uint8_t *pairs;       /* those pairs, back to back */
-    uint8_t *hashes;      /* their new hashes */
-} update_scratch;
+/* How far ahead the scattered loops of an update prefetch: a level of a large tree is far
+ * bigger than the caches, so nearly every dirty node is a cache miss worth starting early. */
+#define PREFETCH_DISTANCE 16u
 
-/* Hash again, on level k + 1, the `count` parents listed in dirty (ascending, distinct). Long
+/* Rehash, on level k + 1, the `count` parents listed in s->dirty (ascending, distinct). Long
  * runs of adjacent parents are one in-place batch; the rest are gathered into one batch. */
-static void rehash_parents(lc_merkle_tree *tree, unsigned k, const update_scratch *s,
-                           size_t count) {
+static void rehash_parents(lc_merkle_tree *tree, unsigned k, size_t count) {
+    update_scratch *s = &tree->scratch;
     const uint8_t *below = tree->levels[k];
     uint8_t *above = tree->levels[k + 1];
     size_t gathered_count = 0;
@@ -343,6 +362,9 @@ static void rehash_parents(lc_merkle_tree *tree, unsigned k, const update_scratc
                        tree->thread_count);
         } else {
             for (size_t r = j; r < run_end; r++) {
+                if (r + PREFETCH_DISTANCE < count) {
+                    __builtin_prefetch(below + 2 * s->dirty[r + PREFETCH_DISTANCE] * HASH_SIZE);
+                }
                 memcpy(s->pairs + gathered_count * PAIR_SIZE, below + 2 * s->dirty[r] * HASH_SIZE,
                        PAIR_SIZE);
                 s->gathered[gathered_count++] = s->dirty[r];
@@ -352,70 +374,86 @@ static void rehash_parents(lc_merkle_tree *tree, unsigned k, const update_scratc
     }
     hash_pairs(s->pairs, gathered_count, s->hashes, tree->thread_count);
     for (size_t g = 0; g < gathered_count; g++) {
+        if (g + PREFETCH_DISTANCE < gathered_count) {
+            __builtin_prefetch(above + s->gathered[g + PREFETCH_DISTANCE] * HASH_SIZE, 1);
+        }
         memcpy(above + s->gathered[g] * HASH_SIZE, s->hashes + g * HASH_SIZE, HASH_SIZE);
     }
 }
 
-static int check_update(const lc_merkle_tree *tree, const uint64_t *indices, size_t count,
-                        const uint64_t *sorted_unique, size_t unique_count) {
-    if (unique_count > count) return LC_ERROR_ARGUMENT;
-    if ((count > 0 && indices == NULL) || (unique_count > 0 && sorted_unique == NULL)) {
-        return LC_ERROR_ARGUMENT;
+/* Room in the tree's update scratch for `count` dirty nodes; kept between updates, so a ledger
+ * updating every block touches no fresh page. */
+static int reserve_scratch(update_scratch *s, size_t count) {
+    if (count <= s->capacity) return LC_OK;
+    size_t capacity = s->capacity > 0 ? s->capacity : 1024;
+    while (capacity < count) capacity *= 2;
+    uint64_t *dirty = malloc(capacity * sizeof *dirty);
+    uint64_t *gathered = malloc(capacity * sizeof *gathered);
+    uint8_t *pairs = malloc(capacity * PAIR_SIZE);
+    uint8_t *hashes = malloc(capacity * HASH_SIZE);
+    if (dirty == NULL || gathered == NULL || pairs == NULL || hashes == NULL) {
+        free(dirty);
+        free(gathered);
+        free(pairs);
+        free(hashes);
+        return LC_ERROR_MEMORY;
     }
+    free(s->dirty);
+    free(s->gathered);
+    free(s->pairs);
+    free(s->hashes);
+    *s = (update_scratch){dirty, gathered, pairs, hashes, capacity};
+    return LC_OK;
+}
+
+static int check_update(const lc_merkle_tree *tree, const uint64_t *indices,
+                        const uint64_t *sorted_indices, size_t count) {
+    if (count > 0 && (indices == NULL || sorted_indices == NULL)) return LC_ERROR_ARGUMENT;
     for (size_t j = 0; j < count; j++) {
         if (indices[j] >= tree->leaf_count) return LC_ERROR_ARGUMENT;
+        if (sorted_indices[j] >= tree->leaf_count) return LC_ERROR_ARGUMENT;
+        if (j > 0 && sorted_indices[j] < sorted_indices[j - 1]) return LC_ERROR_ARGUMENT;
     }
-    for (size_t j = 0; j < unique_count; j++) {
-        if (sorted_unique[j] >= tree->leaf_count) return LC_ERROR_ARGUMENT;
-        if (j > 0 && sorted_unique[j] <= sorted_unique[j - 1]) return LC_ERROR_ARGUMENT;
-    }
-    if (count > 0 && unique_count == 0) return LC_ERROR_ARGUMENT;
     return LC_OK;
 }
 
 int lc_merkle_tree_update_hashes(lc_merkle_tree *tree, const uint64_t *indices,
-                                 const uint8_t *hashes, size_t count,
-                                 const uint64_t *sorted_unique, size_t unique_count) {
+                                 const uint8_t *hashes, const uint64_t *sorted_indices,
+                                 size_t count) {
     LC_ASSERT(tree != NULL);
-    int status = check_update(tree, indices, count, sorted_unique, unique_count);
+    int status = check_update(tree, indices, sorted_indices, count);
     if (status != LC_OK || count == 0) return status;
     if (hashes == NULL) return LC_ERROR_ARGUMENT;
-    update_scratch s;
-    s.dirty = malloc(unique_count * sizeof *s.dirty);
-    s.gathered = malloc(unique_count * sizeof *s.gathered);
-    s.pairs = malloc(unique_count * PAIR_SIZE);
-    s.hashes = malloc(unique_count * HASH_SIZE);
-    if (s.dirty == NULL || s.gathered == NULL || s.pairs == NULL || s.hashes == NULL) {
-        status = LC_ERROR_MEMORY;
-        goto done;
-    }
+    status = reserve_scratch(&tree->scratch, count);
+    if (status != LC_OK) return status;
+    update_scratch *s = &tree->scratch;
+    uint8_t *leaf_hashes = tree->levels[0];
     for (size_t j = 0; j < count; j++) {
-        memcpy(tree->levels[0] + indices[j] * HASH_SIZE, hashes + j * HASH_SIZE, HASH_SIZE);
+        if (j + PREFETCH_DISTANCE < count) {
+            __builtin_prefetch(leaf_hashes + indices[j + PREFETCH_DISTANCE] * HASH_SIZE, 1);
+        }
+        memcpy(leaf_hashes + indices[j] * HASH_SIZE, hashes + j * HASH_SIZE, HASH_SIZE);
     }
-    memcpy(s.dirty, sorted_unique, unique_count * sizeof *s.dirty);
-    size_t dirty_count = unique_count;
+    memcpy(s->dirty, sorted_indices, count * sizeof *s->dirty);
+    size_t dirty_count = count;
     for (unsigned k = 0; k + 1 < LC_MERKLE_LEVEL_COUNT_MAX; k++) {
         uint64_t above_count = tree->leaf_count >> (k + 1);
-        /* Parents of the dirty nodes, in place: the write index never passes the read index. */
+        /* Parents of the dirty nodes, each once, in place: the write index never passes the
+         * read index. Repeats in sorted_indices fall out here too. */
         size_t parent_count = 0;
         for (size_t j = 0; j < dirty_count; j++) {
-            uint64_t parent = s.dirty[j] >> 1;
+            uint64_t parent = s->dirty[j] >> 1;
             if (parent >= above_count) break; /* ascending: the rest have no complete parent */
-            if (parent_count == 0 || s.dirty[parent_count - 1] != parent) {
-                s.dirty[parent_count++] = parent;
+            if (parent_count == 0 || s->dirty[parent_count - 1] != parent) {
+                s->dirty[parent_count++] = parent;
             }
         }
         if (parent_count == 0) break;
         LC_ASSERT(parent_count <= dirty_count);
-        rehash_parents(tree, k, &s, parent_count);
+        rehash_parents(tree, k, parent_count);
         dirty_count = parent_count;
     }
-done:
-    free(s.dirty);
-    free(s.gathered);
-    free(s.pairs);
-    free(s.hashes);
-    return status;
+    return LC_OK;
 }
 
 /* ---- roots and proofs ---------------------------------------------------------------------- */
@@ -457,6 +495,66 @@ static void subtree_hash(const lc_merkle_tree *tree, uint64_t start, uint64_t en
     LC_ASSERT(position == start);
 }
 
+/* The incomplete nodes of the tree of `size` leaves: every one is a range [start, size) whose
+ * start is where one of the size's complete subtrees (one per bit, largest first) begins. They
+ * are folded once, right to left, the first time a proof needs one, and shared by every proof
+ * made for that size in one call. */
+typedef struct {
+    uint64_t size;
+    size_t count;
+    int ready;
+    uint64_t starts[LC_MERKLE_LEVEL_COUNT_MAX];
+    uint8_t hashes[LC_MERKLE_LEVEL_COUNT_MAX][HASH_SIZE];
+} border;
+
+static void border_init(border *b, uint64_t size) {
+    b->size = size;
+    b->count = 0;
+    b->ready = 0;
+}
+
+static void border_fill(const lc_merkle_tree *tree, border *b) {
+    uint64_t position = 0;
+    size_t count = 0;
+    for (int bit = 63; bit >= 0; bit--) {
+        uint64_t peak = (uint64_t)1 << bit;
+        if ((b->size & peak) == 0) continue;
+        LC_ASSERT(count < LC_MERKLE_LEVEL_COUNT_MAX);
+        b->starts[count] = position;
+        memcpy(b->hashes[count], node_at(tree, (unsigned)bit, position >> bit), HASH_SIZE);
+        position += peak;
+        count++;
+    }
+    LC_ASSERT(position == b->size);
+    for (size_t j = count - 1; j-- > 0;) {
+        hash_node(b->hashes[j], b->hashes[j + 1], b->hashes[j]);
+    }
+    b->count = count;
+    b->ready = 1;
+}
+
+/* MTH(D[start:end]) of a node of the tree of b->size leaves: a stored node when complete, else
+ * one of the border's. */
+static void node_hash_of(const lc_merkle_tree *tree, border *b, uint64_t start, uint64_t end,
+                         uint8_t out[HASH_SIZE]) {
+    LC_ASSERT(start < end);
+    uint64_t width = end - start;
+    if ((width & (width - 1)) == 0) {
+        LC_ASSERT(start % width == 0);
+        memcpy(out, node_at(tree, level_of(width), start >> level_of(width)), HASH_SIZE);
+        return;
+    }
+    LC_ASSERT(end == b->size);
+    if (!b->ready) border_fill(tree, b);
+    for (size_t j = 0; j < b->count; j++) {
+        if (b->starts[j] == start) {
+            memcpy(out, b->hashes[j], HASH_SIZE);
+            return;
+        }
+    }
+    LC_ASSERT(0 && "an incomplete node starts where a complete subtree of its tree starts");
+}
+
 int lc_merkle_tree_root(const lc_merkle_tree *tree, uint64_t size, uint8_t out[HASH_SIZE]) {
     LC_ASSERT(tree != NULL);
     if (out == NULL || size > tree->leaf_count) return LC_ERROR_ARGUMENT;
@@ -478,29 +576,62 @@ static void reverse_hashes(uint8_t *hashes, size_t count) {
     }
 }
 
-/* PATH(m, D[n]) of RFC 9162 section 2.1.3.1, walked from the root down. */
-int lc_merkle_tree_inclusion_proof(const lc_merkle_tree *tree, uint64_t index, uint64_t size,
-                                   uint8_t *out, size_t *hash_count) {
-    LC_ASSERT(tree != NULL);
-    if (out == NULL || hash_count == NULL) return LC_ERROR_ARGUMENT;
-    if (size > tree->leaf_count || index >= size) return LC_ERROR_ARGUMENT;
+/* PATH(m, D[n]) of RFC 9162 section 2.1.3.1, walked from the root down; returns its length. */
+static size_t inclusion_path(const lc_merkle_tree *tree, border *b, uint64_t index,
+                             uint8_t *out) {
+    LC_ASSERT(index < b->size);
     uint64_t start = 0;
-    uint64_t end = size;
+    uint64_t end = b->size;
     size_t count = 0;
     while (end - start > 1) {
         uint64_t middle = start + split_of(end - start);
         LC_ASSERT(count < LC_MERKLE_PROOF_HASHES_MAX);
         if (index < middle) {
-            subtree_hash(tree, middle, end, out + count * HASH_SIZE);
+            node_hash_of(tree, b, middle, end, out + count * HASH_SIZE);
             end = middle;
         } else {
-            subtree_hash(tree, start, middle, out + count * HASH_SIZE);
+            node_hash_of(tree, b, start, middle, out + count * HASH_SIZE);
             start = middle;
         }
         count++;
     }
     reverse_hashes(out, count);
-    *hash_count = count;
+    return count;
+}
+
+int lc_merkle_tree_inclusion_proof(const lc_merkle_tree *tree, uint64_t index, uint64_t size,
+                                   uint8_t *out, size_t *hash_count) {
+    LC_ASSERT(tree != NULL);
+    if (out == NULL || hash_count == NULL) return LC_ERROR_ARGUMENT;
+    if (size > tree->leaf_count || index >= size) return LC_ERROR_ARGUMENT;
+    border b;
+    border_init(&b, size);
+    *hash_count = inclusion_path(tree, &b, index, out);
+    return LC_OK;
+}
+
+size_t lc_merkle_proof_depth(uint64_t size) {
+    return size <= 1 ? 0 : (size_t)(64 - __builtin_clzll(size - 1));
+}
+
+int lc_merkle_tree_inclusion_proofs(const lc_merkle_tree *tree, const uint64_t *indices,
+                                    size_t count, uint64_t size, uint8_t *out,
+                                    uint8_t *hash_counts) {
+    LC_ASSERT(tree != NULL);
+    if (count == 0) return LC_OK;
+    if (indices == NULL || out == NULL || hash_counts == NULL) return LC_ERROR_ARGUMENT;
+    if (size > tree->leaf_count) return LC_ERROR_ARGUMENT;
+    for (size_t i = 0; i < count; i++) {
+        if (indices[i] >= size) return LC_ERROR_ARGUMENT;
+    }
+    size_t stride = lc_merkle_proof_depth(size) * HASH_SIZE;
+    border b;
+    border_init(&b, size);
+    for (size_t i = 0; i < count; i++) {
+        size_t length = inclusion_path(tree, &b, indices[i], out + i * stride);
+        LC_ASSERT(length * HASH_SIZE <= stride);
+        hash_counts[i] = (uint8_t)length;
+    }
     return LC_OK;
 }
 
@@ -512,6 +643,8 @@ int lc_merkle_tree_consistency_proof(const lc_merkle_tree *tree, uint64_t old_si
     if (out == NULL || hash_count == NULL) return LC_ERROR_ARGUMENT;
     if (new_size > tree->leaf_count || old_size > new_size) return LC_ERROR_ARGUMENT;
     size_t count = 0;
+    border b;
+    border_init(&b, new_size);
     if (old_size > 0 && old_size < new_size) {
         uint64_t start = 0;
         uint64_t end = new_size;
@@ -520,10 +653,10 @@ int lc_merkle_tree_consistency_proof(const lc_merkle_tree *tree, uint64_t old_si
             uint64_t split = split_of(end - start);
             LC_ASSERT(count < LC_MERKLE_PROOF_HASHES_MAX);
             if (old_size <= split) {
-                subtree_hash(tree, start + split, end, out + count * HASH_SIZE);
+                node_hash_of(tree, &b, start + split, end, out + count * HASH_SIZE);
                 end = start + split;
             } else {
-                subtree_hash(tree, start, start + split, out + count * HASH_SIZE);
+                node_hash_of(tree, &b, start, start + split, out + count * HASH_SIZE);
                 start += split;
                 old_size -= split;
                 old_is_whole_node = 0;
@@ -532,7 +665,7 @@ int lc_merkle_tree_consistency_proof(const lc_merkle_tree *tree, uint64_t old_si
         }
         if (!old_is_whole_node) {
             LC_ASSERT(count < LC_MERKLE_PROOF_HASHES_MAX);
-            subtree_hash(tree, start, end, out + count * HASH_SIZE);
+            node_hash_of(tree, &b, start, end, out + count * HASH_SIZE);
             count++;
         }
     }
