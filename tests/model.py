@@ -220,7 +220,9 @@ class Model:
         return p["timestamp"] + p["timeout_s"] * NS_PER_S
 
     def _check_transfer(self, t: dict, signature: int, timestamp: int) -> int:
-        if signature == SIGNATURE_BAD:
+        if signature == SIGNATURE_BAD or (
+            signature == SIGNATURE_UNCHECKED and t["debit_account_id"] in self.accounts
+        ):
             return TR.bad_signature
         if t["timestamp"] != 0:
             return TR.timestamp_must_be_zero

@@ -31,19 +31,20 @@ timestamp given, whichever is later, and its i-th record gets that plus i.
 Example:
     >>> from ledgercore import records
     >>> from ledgercore.engine import Engine
-    >>> from nacl.signing import SigningKey
-    >>> alice, bob = SigningKey(b"a" * 32), SigningKey(b"b" * 32)
+    >>> from ledgercore.keys import SigningKey
+    >>> alice, bob = SigningKey.from_seed(b"a" * 32), SigningKey.from_seed(b"b" * 32)
     >>> engine = Engine()
     >>> engine.create_accounts(records.accounts([
-    ...     dict(id=1, ledger=1, code=1, owner_key=bytes(alice.verify_key)),
-    ...     dict(id=2, ledger=1, code=1, owner_key=bytes(bob.verify_key)),
+    ...     dict(id=1, ledger=1, code=1, owner_key=alice.public_key),
+    ...     dict(id=2, ledger=1, code=1, owner_key=bob.public_key),
     ... ])).tolist()
     [0, 0]
     >>> batch = records.transfers([dict(id=100, debit_account_id=1, credit_account_id=2,
     ...                                 amount=250, ledger=1, code=1)])
-    >>> engine.submit(batch, verify_signatures=False).tolist()
+    >>> batch["signature"] = alice.sign_many(records.signing_bytes(batch))
+    >>> engine.submit(batch).tolist()
     [0]
-    >>> engine.balances([1, 2])["debits_posted"][:, 0].tolist()
+    >>> records.u128(engine.balances([1, 2])["debits_posted"])
     [250, 0]
 """
 
@@ -79,14 +80,7 @@ def _timestamp(timestamp_ns: int | None) -> int:
 
 def _owner_keys_ok(owner_keys: numpy.ndarray) -> numpy.ndarray:
     """One bool per (32,) row: the key passes `ledgercore.keys.check_public_key`."""
-    try:
-        from ledgercore.keys import check_public_key
-    except ImportError:  # ledgercore.keys is not built yet: libsodium's rule stands in
-        from nacl.bindings import crypto_core_ed25519_is_valid_point
-
-        def check_public_key(key: bytes) -> None:
-            if not crypto_core_ed25519_is_valid_point(key):
-                raise ValueError("not a valid Ed25519 public key")
+    from ledgercore.keys import check_public_key
 
     ok = numpy.zeros(len(owner_keys), dtype=numpy.uint8)
     for row, key in enumerate(owner_keys):
@@ -139,8 +133,8 @@ class Engine:
         Example:
             >>> from ledgercore import records
             >>> from ledgercore.engine import Engine
-            >>> from nacl.signing import SigningKey
-            >>> key = bytes(SigningKey(b"k" * 32).verify_key)
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
             >>> engine = Engine()
             >>> results = engine.create_accounts(records.accounts([
             ...     dict(id=1, ledger=1, code=1, owner_key=key),
@@ -187,8 +181,8 @@ class Engine:
         Example:
             >>> from ledgercore import records
             >>> from ledgercore.engine import Engine
-            >>> from nacl.signing import SigningKey
-            >>> keys = [bytes(SigningKey(bytes([n]) * 32).verify_key) for n in (1, 2)]
+            >>> from ledgercore.keys import SigningKey
+            >>> keys = [SigningKey.from_seed(bytes([n]) * 32).public_key for n in (1, 2)]
             >>> engine = Engine()
             >>> engine.create_accounts(records.accounts([
             ...     dict(id=n + 1, ledger=1, code=1, owner_key=key,
@@ -254,8 +248,8 @@ class Engine:
         Example:
             >>> from ledgercore import records
             >>> from ledgercore.engine import Engine
-            >>> from nacl.signing import SigningKey
-            >>> key = bytes(SigningKey(b"k" * 32).verify_key)
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
             >>> engine = Engine()
             >>> _ = engine.create_accounts(records.accounts(
             ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2)]))
@@ -279,8 +273,8 @@ class Engine:
         Example:
             >>> from ledgercore import records
             >>> from ledgercore.engine import Engine
-            >>> from nacl.signing import SigningKey
-            >>> key = bytes(SigningKey(b"k" * 32).verify_key)
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
             >>> engine = Engine()
             >>> _ = engine.create_accounts(records.accounts(
             ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2)]),
@@ -308,8 +302,8 @@ class Engine:
         Example:
             >>> from ledgercore import records
             >>> from ledgercore.engine import Engine
-            >>> from nacl.signing import SigningKey
-            >>> key = bytes(SigningKey(b"k" * 32).verify_key)
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
             >>> engine = Engine()
             >>> _ = engine.create_accounts(records.accounts(
             ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2)]))

@@ -82,7 +82,7 @@
 /* A transfer's signature, as the caller checked it before submit. */
 #define LC_SIGNATURE_BAD 0
 #define LC_SIGNATURE_GOOD 1
-#define LC_SIGNATURE_UNCHECKED 2 /* its debit account is unknown: validation will refuse it */
+#define LC_SIGNATURE_UNCHECKED 2 /* its debit account is unknown (else taken as bad) */
 
 /* Further statuses of this module. */
 #define LC_ERROR_INVARIANT (-4)

@@ -544,7 +544,13 @@ static uint8_t check_balances(const lc_engine *e, const lc_transfer *t, uint64_t
 /* The first failing rule of the result table for one transfer, or LC_RESULT_OK. Reads only. */
 static uint8_t check_transfer(const lc_engine *e, const lc_transfer *t, uint8_t signature,
                               uint64_t timestamp, resolved *r) {
-    if (signature == LC_SIGNATURE_BAD) return LC_RESULT_BAD_SIGNATURE;
+    /* Unchecked is only true of a transfer whose debit account is unknown (validation refuses
+     * it below); said of any other, it is no signature at all. */
+    if (signature == LC_SIGNATURE_BAD ||
+        (signature == LC_SIGNATURE_UNCHECKED &&
+         find_account(e, t->debit_account_id) != LC_IDMAP_NONE)) {
+        return LC_RESULT_BAD_SIGNATURE;
+    }
     if (t->timestamp != 0) return LC_RESULT_TIMESTAMP_MUST_BE_ZERO;
     if (t->flags & ~LC_TRANSFER_FLAGS_KNOWN) return LC_RESULT_RESERVED_FLAG;
     if (t->id == 0) return LC_RESULT_ID_MUST_NOT_BE_ZERO;

@@ -1,0 +1,203 @@
+"""The engine against the plain-Python model: same random operations, same answers, always.
+
+Hypothesis drives both with account batches, transfer batches (single, pending, post, void,
+linked chains, duplicates, limits, amounts near 2^128, timeouts) and jumps of the clock, and
+compares every result code, every stored record and every balance after every step, checking the
+ledger's invariants each time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import hypothesis.strategies as st
+import numpy
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from model import BALANCES, SIGNATURE_BAD, SIGNATURE_GOOD, SIGNATURE_UNCHECKED, Model
+
+from ledgercore import records
+from ledgercore.engine import Engine
+from ledgercore.keys import SigningKey
+from ledgercore.records import AccountFlags as AF
+from ledgercore.records import TransferFlags as TF
+
+MAX = 2**128 - 1
+S = 1_000_000_000
+KEY = SigningKey.from_seed(b"m" * 32).public_key
+SMALL_ORDER_KEY = bytes([1]) + bytes(31)
+ACCOUNT_IDS = list(range(0, 9))
+TRANSFER_IDS = list(range(0, 41))
+
+u128_edge = st.sampled_from([0, 1, 2**64 - 1, 2**64, 2**127, MAX - 1, MAX])
+account_id = st.one_of(st.sampled_from(ACCOUNT_IDS[1:]), st.sampled_from([0, MAX]))
+amount = st.one_of(st.integers(0, 120), u128_edge)
+rare = st.sampled_from([0] * 9 + [1])
+
+account_row = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.sampled_from(ACCOUNT_IDS[1:]), st.sampled_from([0, MAX])),
+        "ledger": st.sampled_from([1, 1, 1, 2, 0]),
+        "code": st.sampled_from([1, 1, 1, 2, 0]),
+        "flags": st.sampled_from(
+            [
+                0,
+                0,
+                0,
+                AF.linked,
+                AF.debits_must_not_exceed_credits,
+                AF.credits_must_not_exceed_debits,
+                AF.frozen,
+                AF.closed,
+                6,
+                1 << 8,
+            ]
+        ),
+        "owner_key": st.sampled_from([KEY, KEY, KEY, SMALL_ORDER_KEY]),
+        "user_data_64": rare,
+        "credits_posted": rare,
+        "timestamp": rare,
+        "reserved": rare,
+    }
+)
+
+kinds = st.sampled_from(
+    [
+        0,
+        0,
+        0,
+        TF.pending,
+        TF.pending,
+        TF.post_pending,
+        TF.void_pending,
+        TF.pending | TF.void_pending,
+        1 << 6,
+    ]
+)
+
+
+@st.composite
+def transfer_row(draw):
+    kind = draw(kinds)
+    linked = draw(st.sampled_from([0, 0, 0, TF.linked]))
+    resolves = kind in (TF.post_pending, TF.void_pending)
+    return {
+        "id": draw(st.one_of(st.sampled_from(TRANSFER_IDS[1:]), st.sampled_from([0, MAX]))),
+        "debit_account_id": draw(account_id),
+        "credit_account_id": draw(account_id),
+        "amount": draw(
+            st.one_of(amount, st.just(0))
+            if kind != TF.void_pending
+            else st.sampled_from([0, 0, MAX, 5])
+        ),
+        "pending_id": draw(st.sampled_from(TRANSFER_IDS) if resolves else rare),
+        "flags": int(kind) | int(linked),
+        "timeout_s": draw(st.sampled_from([0, 0, 1, 3, 2**32 - 1]) if kind == TF.pending else rare),
+        "ledger": draw(st.sampled_from([1, 1, 1, 1, 2, 0])),
+        "code": draw(st.sampled_from([1, 1, 1, 1, 2, 0])),
+        "user_data_64": draw(rare),
+        "timestamp": draw(st.sampled_from([0] * 19 + [1])),
+    }
+
+
+clock_steps = st.sampled_from([0, 1, S // 2, S, 2 * S, 4 * S])
+marks = st.sampled_from([SIGNATURE_GOOD] * 6 + [SIGNATURE_BAD, SIGNATURE_UNCHECKED])
+
+
+class EngineMatchesModel(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.engine = Engine()
+        self.model = Model()
+        self.now = 1_000 * S
+
+    @rule(rows=st.lists(account_row, min_size=1, max_size=6), step=clock_steps)
+    def create_accounts(self, rows, step):
+        self.now += step
+        batch = records.accounts(rows)
+        got = self.engine.create_accounts(batch, timestamp_ns=self.now).tolist()
+        key_ok = [row["owner_key"] == KEY for row in rows]
+        want = self.model.create_accounts(records.to_dicts(batch), key_ok, self.now)
+        assert got == want
+
+    @rule(
+        rows=st.lists(transfer_row(), min_size=1, max_size=12),
+        step=clock_steps,
+        signed=st.booleans(),
+        data=st.data(),
+    )
+    def submit(self, rows, step, signed, data):
+        self.now += step
+        batch = records.transfers(rows)
+        signatures = None
+        if signed:
+            signatures = data.draw(st.lists(marks, min_size=len(rows), max_size=len(rows)))
+        mask = None if signatures is None else numpy.array(signatures, dtype=numpy.uint8)
+        got = self.engine._native.submit(batch, mask, self.now).tolist()
+        want = self.model.submit(records.to_dicts(batch), signatures, self.now)
+        assert [records.TransferResult(r).name for r in got] == [
+            records.TransferResult(r).name for r in want
+        ]
+
+    @rule(step=st.sampled_from([S, 3 * S, 10 * S]))
+    def let_time_pass(self, step):
+        self.now += step
+
+    @invariant()
+    def every_balance_agrees(self):
+        ids = sorted(self.model.accounts)
+        engine_rows = records.to_dicts(self.engine.lookup_accounts(ids))
+        assert [row["id"] for row in engine_rows] == ids
+        for row in engine_rows:
+            expected = self.model.accounts[row["id"]]
+            assert row == expected
+
+    @invariant()
+    def every_transfer_agrees(self):
+        stored = records.to_dicts(self.engine.lookup_transfers([*TRANSFER_IDS, MAX]))
+        assert {row["id"]: row for row in stored} == self.model.transfers
+        pending = sum(1 for status in self.model.status.values() if status == "pending")
+        assert self.engine.pending_count == pending
+        assert self.engine.transfer_count == len(self.model.transfers)
+
+    @invariant()
+    def debits_equal_credits_on_every_ledger(self):
+        totals = self.engine.check_invariants()
+        assert totals == self.model.ledger_totals()
+        for debits_pending, debits_posted, credits_pending, credits_posted in totals.values():
+            assert debits_posted == credits_posted
+            assert debits_pending == credits_pending
+
+    @invariant()
+    def no_balance_breaks_its_limit(self):
+        for account in self.model.accounts.values():
+            debits_pending, debits_posted, credits_pending, credits_posted = (
+                account[name] for name in BALANCES
+            )
+            if account["flags"] & AF.debits_must_not_exceed_credits:
+                assert debits_pending + debits_posted <= credits_posted
+            if account["flags"] & AF.credits_must_not_exceed_debits:
+                assert credits_pending + credits_posted <= debits_posted
+            assert max(debits_pending + debits_posted, credits_pending + credits_posted) <= MAX
+
+
+CI = os.environ.get("CI") == "true"
+
+TestEngineMatchesModel = EngineMatchesModel.TestCase
+TestEngineMatchesModel.settings = settings(
+    max_examples=80 if CI else 200,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@pytest.mark.slow
+class TestEngineMatchesModelLong(EngineMatchesModel.TestCase):
+    settings = settings(
+        max_examples=3000,
+        stateful_step_count=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
