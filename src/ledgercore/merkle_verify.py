@@ -332,11 +332,16 @@ def _check_hash(value: Any, name: str) -> None:
 def _proof_hashes(proof: Any, name: str) -> list[bytes]:
     """The hashes of a proof given as a sequence or as a proof object, each checked."""
     hashes = getattr(proof, "hashes", proof)
-    if isinstance(hashes, (bytes, bytearray, memoryview, str)) or not isinstance(hashes, Sequence):
+    if isinstance(hashes, (bytes, bytearray, memoryview, str)) or not isinstance(
+        hashes, (list, tuple, Sequence)
+    ):
         raise TypeError(f"{name}: expected a sequence of 32-byte hashes or a proof object")
-    for i, value in enumerate(hashes):
-        _check_hash(value, f"{name}[{i}]")
-    return [bytes(value) for value in hashes]
+    result = []
+    for value in hashes:
+        if not isinstance(value, bytes) or len(value) != HASH_SIZE:
+            _check_hash(value, f"{name}[{len(result)}]")  # raises unless 32 bytes after all
+        result.append(bytes(value))
+    return result
 
 
 def _same_numbers(proof: Any, *expected: tuple[str, int]) -> bool:
