@@ -6,11 +6,19 @@
  * nodes are one lc_blake3_many call over that array with item_size 64: one compression per node,
  * nothing copied, no prefix byte.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* mremap */
+#endif
+
 #include "merkle.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "blake3.h"
 #include "common.h"
@@ -27,6 +35,13 @@
 #define PARALLEL_SHARE_BLOCKS_MIN 8192u
 
 #define CACHE_LINE_SIZE 64u
+
+/* A level's first allocation, in hashes: one 4 KiB page. */
+#define LEVEL_CAPACITY_MIN 128u
+
+/* Levels of at least 2 MiB (65,536 hashes) ask for transparent huge pages: a 1,000,000-leaf
+ * log then takes about 30 page faults instead of 16,000. */
+#define HUGE_LEVEL_SIZE_MIN ((size_t)2 << 20)
 
 LC_STATIC_ASSERT(PAIR_SIZE == LC_BLAKE3_BLOCK_SIZE);
 LC_STATIC_ASSERT(PAIR_SIZE == CACHE_LINE_SIZE);
@@ -209,6 +224,43 @@ int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZ
 
 /* ---- the complete-subtree store ------------------------------------------------------------ */
 
+/* A level's storage, grown by doubling. On Linux it is its own mapping, moved by mremap: pages
+ * already written are neither copied nor faulted in again, every level starts on a page (so each
+ * pair of siblings is one cache line), and large levels ask for huge pages. Elsewhere it is
+ * cache-line aligned heap memory, copied when it grows. */
+#if defined(__linux__)
+static void *level_resize(void *old, size_t old_bytes, size_t used_bytes, size_t new_bytes) {
+    (void)used_bytes;
+    void *grown = old == NULL
+                      ? mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                             -1, 0)
+                      : mremap(old, old_bytes, new_bytes, MREMAP_MAYMOVE);
+    if (grown == MAP_FAILED) return NULL;
+#if defined(MADV_HUGEPAGE)
+    if (new_bytes >= HUGE_LEVEL_SIZE_MIN) (void)madvise(grown, new_bytes, MADV_HUGEPAGE);
+#endif
+    return grown;
+}
+
+static void level_release(void *level, size_t bytes) {
+    if (level != NULL) munmap(level, bytes);
+}
+#else
+static void *level_resize(void *old, size_t old_bytes, size_t used_bytes, size_t new_bytes) {
+    (void)old_bytes;
+    void *grown = NULL;
+    if (posix_memalign(&grown, CACHE_LINE_SIZE, new_bytes) != 0) return NULL;
+    if (used_bytes > 0) memcpy(grown, old, used_bytes);
+    free(old);
+    return grown;
+}
+
+static void level_release(void *level, size_t bytes) {
+    (void)bytes;
+    free(level);
+}
+#endif
+
 lc_merkle_tree *lc_merkle_tree_new(unsigned thread_count) {
     if (check_thread_count(thread_count) != LC_OK) return NULL;
     lc_merkle_tree *tree = calloc(1, sizeof(lc_merkle_tree));
@@ -218,7 +270,9 @@ lc_merkle_tree *lc_merkle_tree_new(unsigned thread_count) {
 
 void lc_merkle_tree_free(lc_merkle_tree *tree) {
     if (tree == NULL) return;
-    for (unsigned k = 0; k < LC_MERKLE_LEVEL_COUNT_MAX; k++) free(tree->levels[k]);
+    for (unsigned k = 0; k < LC_MERKLE_LEVEL_COUNT_MAX; k++) {
+        level_release(tree->levels[k], tree->capacities[k] * HASH_SIZE);
+    }
     free(tree->scratch.dirty);
     free(tree->scratch.gathered);
     free(tree->scratch.pairs);
@@ -253,22 +307,17 @@ int lc_merkle_tree_nodes(const lc_merkle_tree *tree, unsigned level, uint64_t st
     return LC_OK;
 }
 
-/* Room on every level for a tree of `size` leaves. Levels start on a cache line, so each pair
- * of siblings is exactly one line. Growing a capacity changes nothing visible, so a failure half
- * way leaves the tree as it was. */
+/* Room on every level for a tree of `size` leaves. Growing a capacity changes nothing visible,
+ * so a failure half way leaves the tree as it was. */
 static int reserve(lc_merkle_tree *tree, uint64_t size) {
     for (unsigned k = 0; k < LC_MERKLE_LEVEL_COUNT_MAX && (size >> k) > 0; k++) {
         uint64_t need = size >> k;
         if (need <= tree->capacities[k]) continue;
-        uint64_t capacity = tree->capacities[k] > 0 ? tree->capacities[k] : 64;
+        uint64_t capacity = tree->capacities[k] > 0 ? tree->capacities[k] : LEVEL_CAPACITY_MIN;
         while (capacity < need) capacity *= 2;
-        void *grown = NULL;
-        if (posix_memalign(&grown, CACHE_LINE_SIZE, capacity * HASH_SIZE) != 0) {
-            return LC_ERROR_MEMORY;
-        }
-        uint64_t used = tree->leaf_count >> k;
-        if (used > 0) memcpy(grown, tree->levels[k], used * HASH_SIZE);
-        free(tree->levels[k]);
+        uint8_t *grown = level_resize(tree->levels[k], tree->capacities[k] * HASH_SIZE,
+                                      (tree->leaf_count >> k) * HASH_SIZE, capacity * HASH_SIZE);
+        if (grown == NULL) return LC_ERROR_MEMORY;
         tree->levels[k] = grown;
         tree->capacities[k] = capacity;
     }

@@ -11,7 +11,7 @@ Every figure is timed beside its baseline in the same run (style guide, section 
 - inclusion proof generation against the pure-Python tree's proofs, and verification by the
   pure-Python verifier against pymerkle's.
 
-Quick mode (`ctx.quick`) uses 32,768 leaves and takes a few seconds.
+Quick mode (`ctx.quick`) uses 16,384 leaves and takes a few seconds.
 
 Example:
     >>> leaves = [b"a", b"b", b"c"]
@@ -38,11 +38,12 @@ from ledgercore.merkle_verify import EMPTY_ROOT, LEAF_KEY, NODE_KEY
 GROUP = "merkle"
 LEAF_SIZE_BYTES = 128
 FULL_LEAF_COUNT = 1_000_000
-QUICK_LEAF_COUNT = 32_768
+QUICK_LEAF_COUNT = 16_384
 APPEND_BATCH_SIZE = 8_192
 FULL_UPDATE_COUNT = 16_384
 QUICK_UPDATE_COUNT = 1_024
 PROOF_COUNT = 2_000
+VERIFY_LEAF_COUNT = 65_536
 
 
 # ---- the pure-Python baselines ------------------------------------------------------------------
@@ -301,43 +302,52 @@ def _proofs(ctx: Any, rows: numpy.ndarray, leaves: list[bytes]) -> list:
             / ctx.measure(generate_one_by_one, items=PROOF_COUNT, repeat=5),
         )
     ]
-    verify_seconds = ctx.measure(verify, items=PROOF_COUNT, repeat=3)
-    baseline, baseline_seconds, baseline_count = _pymerkle_verify(ctx, leaves)
-    results.append(
-        ctx.result(
-            group=GROUP,
-            operation=f"verify_inclusion (pure Python), tree of {count}",
-            items=PROOF_COUNT,
-            seconds=verify_seconds,
-            baseline=baseline,
-            baseline_seconds=baseline_seconds,
-            baseline_items=baseline_count,
-        )
-    )
+    full_tree_seconds = ctx.measure(verify, items=PROOF_COUNT, repeat=3)
+    results.append(_verification(ctx, leaves[:VERIFY_LEAF_COUNT], full_tree_seconds, count))
     return results
 
 
-def _pymerkle_verify(ctx: Any, leaves: list[bytes]) -> tuple[str | None, float | None, int]:
-    """pymerkle's own inclusion verification over a tree of the same leaves (at most 65,536, as
-    its build is slow), or no baseline when pymerkle is absent."""
-    if not pymerkle_available():
-        return None, None, 0
-    import pymerkle
-
-    subset = leaves[:65_536]
-    tree = pymerkle.InmemoryTree(algorithm="sha256")
-    for leaf in subset:
-        tree.append_entry(leaf)
-    root = tree.get_root()
+def _verification(ctx: Any, leaves: list[bytes], full_tree_seconds: float, full_count: int) -> Any:
+    """The pure-Python verifier and pymerkle's, each over proofs in its own tree of the same
+    leaves (pymerkle's build is slow, hence at most VERIFY_LEAF_COUNT leaves)."""
+    count = len(leaves)
+    log = MerkleLog()
+    log.append_many(leaves)
+    root = log.root()
     picker = random.Random(4)
-    cases = []
-    for _ in range(PROOF_COUNT):
-        index = picker.randrange(len(subset)) + 1  # pymerkle counts leaves from 1
-        cases.append((tree.get_leaf(index), tree.prove_inclusion(index)))
+    indices = [picker.randrange(count) for _ in range(PROOF_COUNT)]
+    proofs = log.inclusion_proofs(indices)
 
     def verify() -> None:
-        for base, proof in cases:
-            pymerkle.verify_inclusion(base, root, proof)
+        for index, proof in zip(indices, proofs, strict=True):
+            verify_inclusion(leaves[index], index, count, proof.hashes, root)
 
     seconds = ctx.measure(verify, items=PROOF_COUNT, repeat=3)
-    return f"pymerkle.verify_inclusion, tree of {len(subset)}", seconds, PROOF_COUNT
+    baseline, baseline_seconds = None, None
+    if pymerkle_available():
+        import pymerkle
+
+        tree = pymerkle.InmemoryTree(algorithm="sha256")
+        for leaf in leaves:
+            tree.append_entry(leaf)
+        pymerkle_root = tree.get_root()
+        # pymerkle counts leaves from 1.
+        cases = [(tree.get_leaf(i + 1), tree.prove_inclusion(i + 1)) for i in indices]
+
+        def verify_pymerkle() -> None:
+            for base, proof in cases:
+                pymerkle.verify_inclusion(base, pymerkle_root, proof)
+
+        baseline = "pymerkle.verify_inclusion (SHA-256), same tree"
+        baseline_seconds = ctx.measure(verify_pymerkle, items=PROOF_COUNT, repeat=3)
+    return ctx.result(
+        group=GROUP,
+        operation=f"verify_inclusion (pure Python), tree of {count}",
+        items=PROOF_COUNT,
+        seconds=seconds,
+        baseline=baseline,
+        baseline_seconds=baseline_seconds,
+        baseline_items=PROOF_COUNT,
+        full_tree_leaf_count=full_count,
+        full_tree_per_second=PROOF_COUNT / full_tree_seconds,
+    )
