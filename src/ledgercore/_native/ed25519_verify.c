@@ -34,39 +34,69 @@ static const uint8_t decoded_key_tag[4] = {'L', 'C', 'K', 1};
 #define DECODED_KEY_VALID_OFFSET (LC_ED25519_DECODED_KEY_SIZE - 8)
 #define DECODED_KEY_TAG_OFFSET (LC_ED25519_DECODED_KEY_SIZE - 4)
 
+static void affine_from_p3(ge25519_affine *r, const ge25519_p3 *p) {
+    r->x = p->X;
+    r->y = p->Y;
+    r->xy = p->T;
+}
+
 static int decode_point(ge25519_affine *r, const uint8_t s[32]) {
     ge25519_p3 p;
     if (lc_ge25519_frombytes(&p, s) != 0) return 0;
-    r->x = p.X;
-    r->y = p.Y;
-    r->xy = p.T;
+    affine_from_p3(r, &p);
     return 1;
 }
 
-/* Every rule but the equation. key_record is NULL for a raw key, else a decoded key record whose
- * first 32 bytes are the key. Returns 1 when the equation is left to decide, 0 when a rule fails. */
-static int prepare(ge25519_affine *R, ge25519_affine *A, uint64_t k[4], uint64_t S[4],
-                   const uint8_t *key, const uint8_t *key_record, const uint8_t *message,
-                   size_t message_size, const uint8_t signature[64]) {
-    if (!lc_sc25519_is_canonical(signature + 32)) return 0; /* S < L */
-    if (key_record != NULL) {
-        if (memcmp(key_record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) != 0) return 0;
-        if (key_record[DECODED_KEY_VALID_OFFSET] != 1) return 0;
-        memcpy(A, key_record + DECODED_KEY_POINT_OFFSET, sizeof *A);
-    } else if (!decode_point(A, key)) {
-        return 0; /* A: y < p, on the curve, no negative zero */
+/* One signature to check: key_record is NULL for a raw key, else a decoded key record whose first
+ * 32 bytes are the key. The prepared results land in R, A, k and S. */
+typedef struct {
+    const uint8_t *key;
+    const uint8_t *key_record;
+    const uint8_t *message;
+    size_t message_size;
+    const uint8_t *signature;
+    ge25519_affine *R, *A;
+    uint64_t *k, *S;
+} signature_job;
+
+/* Rules 2 and 3: decodes A (unless decoded already) and R of each signature still in the running;
+ * ok[i] is cleared when a point of signature i fails to decode. */
+static void decode_points(signature_job *jobs, int count, int ok[2]) {
+    for (int i = 0; i < count; i++) {
+        if (!ok[i]) continue;
+        if (jobs[i].key_record == NULL && !decode_point(jobs[i].A, jobs[i].key)) ok[i] = 0;
+        if (ok[i] && !decode_point(jobs[i].R, jobs[i].signature)) ok[i] = 0;
     }
-    if (!decode_point(R, signature)) return 0; /* R: the same */
-    lc_sha512_ctx ctx;
-    uint8_t digest[64];
-    lc_sha512_init(&ctx);
-    lc_sha512_update(&ctx, signature, 32);
-    lc_sha512_update(&ctx, key, 32);
-    lc_sha512_update(&ctx, message, message_size);
-    lc_sha512_final(&ctx, digest);
-    lc_sc25519_from64bytes(k, digest);
-    lc_sc25519_frombytes(S, signature + 32);
-    return 1;
+}
+
+/* Every rule but the equation, for one or two signatures. ok[i] is 1 when the equation is left to
+ * decide, 0 when a rule fails. */
+static void prepare(signature_job *jobs, int count, int ok[2]) {
+    LC_ASSERT(count == 1 || count == 2);
+    for (int i = 0; i < count; i++) {
+        const signature_job *job = &jobs[i];
+        ok[i] = lc_sc25519_is_canonical(job->signature + 32); /* rule 1: S < L */
+        if (ok[i] && job->key_record != NULL) {
+            const uint8_t *record = job->key_record;
+            ok[i] = memcmp(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) == 0 &&
+                    record[DECODED_KEY_VALID_OFFSET] == 1; /* rule 2, decided when decoded */
+            if (ok[i]) memcpy(job->A, record + DECODED_KEY_POINT_OFFSET, sizeof *job->A);
+        }
+    }
+    decode_points(jobs, count, ok); /* rules 2 and 3: y < p, on the curve, no negative zero */
+    for (int i = 0; i < count; i++) {
+        if (!ok[i]) continue;
+        const signature_job *job = &jobs[i];
+        lc_sha512_ctx ctx;
+        uint8_t digest[64];
+        lc_sha512_init(&ctx);
+        lc_sha512_update(&ctx, job->signature, 32);
+        lc_sha512_update(&ctx, job->key, 32);
+        lc_sha512_update(&ctx, job->message, job->message_size);
+        lc_sha512_final(&ctx, digest);
+        lc_sc25519_from64bytes(job->k, digest); /* rule 4's k */
+        lc_sc25519_frombytes(job->S, job->signature + 32);
+    }
 }
 
 static void add_term(ge25519_p1p1 *t, const ge25519_cached *table, int digit) {
@@ -150,7 +180,11 @@ int lc_ed25519_verify(const uint8_t public_key[32], const uint8_t *message, size
     LC_ASSERT(message != NULL || message_size == 0);
     ge25519_affine R, A;
     uint64_t k[4], S[4];
-    if (!prepare(&R, &A, k, S, public_key, NULL, message, message_size, signature)) return 0;
+    signature_job job = {.key = public_key, .message = message, .message_size = message_size,
+                         .signature = signature, .R = &R, .A = &A, .k = k, .S = S};
+    int ok[2];
+    prepare(&job, 1, ok);
+    if (!ok[0]) return 0;
     return equation_holds(&R, &A, k, S);
 }
 
@@ -281,20 +315,40 @@ static int chunk_alloc(chunk_state *c, size_t m) {
     return LC_ERROR_MEMORY;
 }
 
-/* Runs prepare() on signatures start..end-1, keeping those the equation must decide. */
+/* Runs prepare() on signatures start..end-1, two at a time, keeping those the equation must
+ * decide. */
 static void chunk_prepare(chunk_state *c, const batch_job *job, size_t start, size_t end) {
     const int decoded = job->key_size == LC_ED25519_DECODED_KEY_SIZE;
-    for (size_t i = start; i < end; i++) {
-        const uint8_t *record = job->public_keys + i * job->key_size;
-        const size_t j = c->count;
-        ge25519_affine *R = &c->affine[2 * j], *A = &c->affine[2 * j + 1];
-        job->valid[i] = 0;
-        if (!prepare(R, A, c->k[j], c->S[j], record, decoded ? record : NULL, job->messages[i],
-                     job->message_sizes[i], job->signatures + 64 * i)) {
-            continue;
+    for (size_t i = start; i < end; i += 2) {
+        const int count = i + 1 < end ? 2 : 1;
+        signature_job jobs[2];
+        int ok[2];
+        for (int t = 0; t < count; t++) {
+            const uint8_t *record = job->public_keys + (i + t) * job->key_size;
+            const size_t j = c->count + (size_t)t;
+            jobs[t] = (signature_job){.key = record, .key_record = decoded ? record : NULL,
+                                      .message = job->messages[i + t],
+                                      .message_size = job->message_sizes[i + t],
+                                      .signature = job->signatures + 64 * (i + t),
+                                      .R = &c->affine[2 * j], .A = &c->affine[2 * j + 1],
+                                      .k = c->k[j], .S = c->S[j]};
         }
-        c->position[j] = i;
-        c->count++;
+        prepare(jobs, count, ok);
+        const size_t base = c->count;
+        for (int t = 0; t < count; t++) {
+            job->valid[i + t] = 0;
+            if (!ok[t]) continue;
+            /* Keep the slots dense: a rejected first signature gives its slot to the second. */
+            const size_t j = c->count, from = base + (size_t)t;
+            if (j != from) {
+                c->affine[2 * j] = c->affine[2 * from];
+                c->affine[2 * j + 1] = c->affine[2 * from + 1];
+                memcpy(c->k[j], c->k[from], sizeof c->k[j]);
+                memcpy(c->S[j], c->S[from], sizeof c->S[j]);
+            }
+            c->position[j] = i + (size_t)t;
+            c->count++;
+        }
     }
 }
 

@@ -17,32 +17,40 @@ static const fe51 base_x = {
 static const fe51 base_y = {
     {0x6666666666658, 0x4cccccccccccc, 0x1999999999999, 0x3333333333333, 0x6666666666666}};
 
-/* Decodes a point (RFC 8032, 5.1.3). Returns 0, or -1 when s is not a canonical encoding of a
- * curve point: y >= p, x^2 = (y^2 - 1) / (d y^2 + 1) has no root, or x = 0 with the sign bit
- * set (the one other way to write a point whose x is 0). r is affine (Z = 1). */
-int lc_ge25519_frombytes(ge25519_p3 *r, const uint8_t s[32]) {
-    if (!lc_fe51_is_canonical(s)) return -1;
-    fe51 y, u, v, v3, vxx, check, one, x;
-    lc_fe51_frombytes(&y, s);
+/* Decoding (RFC 8032, 5.1.3), in two halves around its one exponentiation:
+ * x = u v^3 (u v^7)^((p - 5) / 8) is a root of u / v when one
+ * exists, with u = y^2 - 1 and v = d y^2 + 1. */
+typedef struct {
+    fe51 y, u, v, v3, uv7;
+} decoding;
+
+static void decode_begin(decoding *d, const uint8_t s[32]) {
+    fe51 one;
     fe51_one(&one);
-    fe51_sq(&u, &y);
-    fe51_mul(&v, &u, &curve_d);
-    fe51_sub(&u, &u, &one); /* u = y^2 - 1 */
-    fe51_add(&v, &v, &one); /* v = d y^2 + 1 */
-    /* x = u v^3 (u v^7)^((p - 5) / 8): one exponentiation gives the root of u / v. */
-    fe51_sq(&v3, &v);
-    fe51_mul(&v3, &v3, &v);
-    fe51_sq(&x, &v3);
-    fe51_mul(&x, &x, &v);
-    fe51_mul(&x, &x, &u);
-    lc_fe51_pow22523(&x, &x);
-    fe51_mul(&x, &x, &v3);
-    fe51_mul(&x, &x, &u);
+    lc_fe51_frombytes(&d->y, s);
+    fe51_sq(&d->u, &d->y);
+    fe51_mul(&d->v, &d->u, &curve_d);
+    fe51_sub(&d->u, &d->u, &one); /* u = y^2 - 1 */
+    fe51_add(&d->v, &d->v, &one); /* v = d y^2 + 1 */
+    fe51_sq(&d->v3, &d->v);
+    fe51_mul(&d->v3, &d->v3, &d->v);
+    fe51_sq(&d->uv7, &d->v3);
+    fe51_mul(&d->uv7, &d->uv7, &d->v);
+    fe51_mul(&d->uv7, &d->uv7, &d->u);
+}
+
+/* Finishes with power = (u v^7)^((p - 5) / 8). Returns 0, or -1 when s is not a canonical
+ * encoding of a curve point: y >= p, no root, or x = 0 with the sign bit set. r is affine. */
+static int decode_end(ge25519_p3 *r, const decoding *d, const fe51 *power, const uint8_t s[32]) {
+    if (!lc_fe51_is_canonical(s)) return -1;
+    fe51 x, vxx, check;
+    fe51_mul(&x, power, &d->v3);
+    fe51_mul(&x, &x, &d->u);
     fe51_sq(&vxx, &x);
-    fe51_mul(&vxx, &vxx, &v);
-    fe51_sub(&check, &vxx, &u);
+    fe51_mul(&vxx, &vxx, &d->v);
+    fe51_sub(&check, &vxx, &d->u);
     if (!lc_fe51_is_zero(&check)) {
-        fe51_add(&check, &vxx, &u);
+        fe51_add(&check, &vxx, &d->u);
         if (!lc_fe51_is_zero(&check)) return -1;
         fe51_mul(&x, &x, &sqrt_minus_one);
     }
@@ -54,10 +62,19 @@ int lc_ge25519_frombytes(ge25519_p3 *r, const uint8_t s[32]) {
     if (x_is_zero && sign) return -1;
     if ((xs[0] & 1) != sign) fe51_neg(&x, &x);
     r->X = x;
-    r->Y = y;
+    r->Y = d->y;
     fe51_one(&r->Z);
-    fe51_mul(&r->T, &x, &y);
+    fe51_mul(&r->T, &x, &d->y);
     return 0;
+}
+
+int lc_ge25519_frombytes(ge25519_p3 *r, const uint8_t s[32]) {
+    if (!lc_fe51_is_canonical(s)) return -1;
+    decoding d;
+    fe51 power;
+    decode_begin(&d, s);
+    lc_fe51_pow22523(&power, &d.uv7);
+    return decode_end(r, &d, &power, s);
 }
 
 void lc_ge25519_tobytes(uint8_t s[32], const ge25519_p3 *p) {
