@@ -211,7 +211,9 @@ int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZ
     while (n > 1) {
         size_t pair_count = n / 2;
         hash_pairs(level, pair_count, next, thread_count);
-        if (n % 2 == 1) memcpy(next + pair_count * HASH_SIZE, level + (n - 1) * HASH_SIZE, HASH_SIZE);
+        if (n % 2 == 1) { /* the odd last node moves up unchanged */
+            memcpy(next + pair_count * HASH_SIZE, level + (n - 1) * HASH_SIZE, HASH_SIZE);
+        }
         n = pair_count + n % 2;
         uint8_t *swap = level;
         level = next;
