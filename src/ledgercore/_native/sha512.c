@@ -60,36 +60,56 @@ static inline void store64_be(uint8_t *p, uint64_t w) {
     }
 }
 
-/* One compression per 128-byte block; the message schedule is kept as a rolling window of 16. */
+/* One round: t1 and t2 of FIPS 180-4 6.4.2, with the eight working variables passed in their
+ * rotated order instead of moved, so that an unrolled block of 16 rounds needs no moves. */
+#define ROUND(a, b, c, d, e, f, g, h, k, w)                                                   \
+    do {                                                                                        \
+        const uint64_t t1 = (h) + (rotr((e), 14) ^ rotr((e), 18) ^ rotr((e), 41)) +           \
+                            (((e) & (f)) ^ (~(e) & (g))) + (k) + (w);                          \
+        const uint64_t t2 = (rotr((a), 28) ^ rotr((a), 34) ^ rotr((a), 39)) +                  \
+                            (((a) & (b)) ^ ((a) & (c)) ^ ((b) & (c)));                         \
+        (d) += t1;                                                                              \
+        (h) = t1 + t2;                                                                          \
+    } while (0)
+
+/* The message schedule, kept as a rolling window of 16 words. */
+static inline uint64_t schedule(uint64_t w[16], int i) {
+    const uint64_t w15 = w[(i - 15) & 15], w2 = w[(i - 2) & 15];
+    const uint64_t s0 = rotr(w15, 1) ^ rotr(w15, 8) ^ (w15 >> 7);
+    const uint64_t s1 = rotr(w2, 19) ^ rotr(w2, 61) ^ (w2 >> 6);
+    return w[i & 15] += s0 + w[(i - 7) & 15] + s1;
+}
+
+/* Eight rounds starting at round i (a multiple of 8); the first 16 read the block itself. */
+#define EIGHT_ROUNDS(i, W)                                                                     \
+    do {                                                                                        \
+        ROUND(a, b, c, d, e, f, g, h, round_constants[(i) + 0], W((i) + 0));                   \
+        ROUND(h, a, b, c, d, e, f, g, round_constants[(i) + 1], W((i) + 1));                   \
+        ROUND(g, h, a, b, c, d, e, f, round_constants[(i) + 2], W((i) + 2));                   \
+        ROUND(f, g, h, a, b, c, d, e, round_constants[(i) + 3], W((i) + 3));                   \
+        ROUND(e, f, g, h, a, b, c, d, round_constants[(i) + 4], W((i) + 4));                   \
+        ROUND(d, e, f, g, h, a, b, c, round_constants[(i) + 5], W((i) + 5));                   \
+        ROUND(c, d, e, f, g, h, a, b, round_constants[(i) + 6], W((i) + 6));                   \
+        ROUND(b, c, d, e, f, g, h, a, round_constants[(i) + 7], W((i) + 7));                   \
+    } while (0)
+
+#define BLOCK_WORD(i) (w[(i)])
+#define SCHEDULED_WORD(i) (schedule(w, (i)))
+
 static void compress(uint64_t state[8], const uint8_t *blocks, size_t count) {
-    for (size_t b = 0; b < count; b++, blocks += 128) {
+    for (size_t n = 0; n < count; n++, blocks += 128) {
         uint64_t w[16];
         for (int i = 0; i < 16; i++) w[i] = load64_be(blocks + 8 * i);
-        uint64_t a = state[0], bb = state[1], c = state[2], d = state[3];
+        uint64_t a = state[0], b = state[1], c = state[2], d = state[3];
         uint64_t e = state[4], f = state[5], g = state[6], h = state[7];
-        for (int i = 0; i < 80; i++) {
-            if (i >= 16) {
-                const uint64_t w15 = w[(i - 15) & 15], w2 = w[(i - 2) & 15];
-                const uint64_t s0 = rotr(w15, 1) ^ rotr(w15, 8) ^ (w15 >> 7);
-                const uint64_t s1 = rotr(w2, 19) ^ rotr(w2, 61) ^ (w2 >> 6);
-                w[i & 15] += s0 + w[(i - 7) & 15] + s1;
-            }
-            const uint64_t sum1 = rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41);
-            const uint64_t choose = (e & f) ^ (~e & g);
-            const uint64_t t1 = h + sum1 + choose + round_constants[i] + w[i & 15];
-            const uint64_t sum0 = rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39);
-            const uint64_t majority = (a & bb) ^ (a & c) ^ (bb & c);
-            h = g;
-            g = f;
-            f = e;
-            e = d + t1;
-            d = c;
-            c = bb;
-            bb = a;
-            a = t1 + sum0 + majority;
+        EIGHT_ROUNDS(0, BLOCK_WORD);
+        EIGHT_ROUNDS(8, BLOCK_WORD);
+        for (int i = 16; i < 80; i += 16) {
+            EIGHT_ROUNDS(i, SCHEDULED_WORD);
+            EIGHT_ROUNDS(i + 8, SCHEDULED_WORD);
         }
         state[0] += a;
-        state[1] += bb;
+        state[1] += b;
         state[2] += c;
         state[3] += d;
         state[4] += e;
