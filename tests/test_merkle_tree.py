@@ -204,6 +204,7 @@ def test_append_forms_agree():
     assert merkle_root(rows) == expected
     assert merkle_root([bytearray(leaf) for leaf in leaves]) == expected
     assert merkle_root([memoryview(leaf) for leaf in leaves]) == expected
+    assert merkle_root(leaf for leaf in leaves) == expected
     records = rows.view(numpy.dtype([("a", "<u8"), ("rest", "V120")])).reshape(1000)
     assert merkle_root(records) == expected
     strided = numpy.zeros((1000, 256), dtype=numpy.uint8)

@@ -14,6 +14,7 @@ from cpython.bytes cimport (
     PyBytes_FromStringAndSize,
     PyBytes_GET_SIZE,
 )
+from cpython.tuple cimport PyTuple_GET_ITEM
 from libc.stdint cimport uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
 
@@ -91,6 +92,9 @@ cdef class LeafPointers:
     cdef object items
 
     def __cinit__(self, object items, str argument):
+        # A tuple of the items keeps each one alive while the GIL is released, even if another
+        # thread changes the caller's list meanwhile.
+        items = items if type(items) is tuple else tuple(items)
         self.items = items
         self.count = len(items)
         cdef Py_ssize_t n = self.count if self.count > 0 else 1
@@ -104,7 +108,7 @@ cdef class LeafPointers:
         cdef Py_ssize_t i
         cdef object item
         for i in range(self.count):
-            item = items[i]
+            item = <object>PyTuple_GET_ITEM(items, i)
             if PyBytes_CheckExact(item):
                 self.pointers[i] = <const uint8_t *>PyBytes_AS_STRING(item)
                 self.sizes[i] = PyBytes_GET_SIZE(item)
@@ -137,7 +141,8 @@ def hash_leaves(object leaves, str argument="leaves", object threads=None):
     """Leaf hashes of a sequence of bytes-like leaves or of the rows of an array; (n, 32) uint8."""
     cdef unsigned thread_count = check_threads(threads)
     rows = as_rows(leaves, argument)
-    cdef Py_ssize_t count = rows.shape[0] if rows is not None else len(leaves)
+    cdef LeafPointers pointers = None if rows is not None else LeafPointers(leaves, argument)
+    cdef Py_ssize_t count = rows.shape[0] if rows is not None else pointers.count
     if <uint64_t>count > LC_MERKLE_LEAF_COUNT_MAX:
         raise LedgerValueError(f"{argument}: {count} leaves, at most {LC_MERKLE_LEAF_COUNT_MAX}")
     hashes = numpy.empty((count, 32), dtype=numpy.uint8)
@@ -148,7 +153,6 @@ def hash_leaves(object leaves, str argument="leaves", object threads=None):
     cdef uint8_t empty_row = 0
     cdef const uint8_t *rows_ptr = &empty_row
     cdef size_t leaf_size
-    cdef LeafPointers pointers
     cdef int status
     if rows is not None:
         row_view = rows
@@ -158,7 +162,6 @@ def hash_leaves(object leaves, str argument="leaves", object threads=None):
         with nogil:
             status = lc_merkle_hash_leaves(rows_ptr, count, leaf_size, &out[0, 0], thread_count)
     else:
-        pointers = LeafPointers(leaves, argument)
         with nogil:
             status = lc_merkle_hash_leaves_ptrs(pointers.pointers, pointers.sizes, count,
                                                 &out[0, 0])
@@ -254,7 +257,8 @@ cdef class Tree:
         """Append leaf data: a sequence of bytes-like objects or the rows of an array."""
         self.enter()
         rows = as_rows(leaves, argument)
-        cdef Py_ssize_t count = rows.shape[0] if rows is not None else len(leaves)
+        cdef LeafPointers pointers = None if rows is not None else LeafPointers(leaves, argument)
+        cdef Py_ssize_t count = rows.shape[0] if rows is not None else pointers.count
         self.check_room(count, argument)
         if count == 0:
             return
@@ -262,7 +266,6 @@ cdef class Tree:
         cdef uint8_t empty_row = 0
         cdef const uint8_t *rows_ptr = &empty_row
         cdef size_t leaf_size
-        cdef LeafPointers pointers
         cdef int status
         self.busy = True
         try:
@@ -274,7 +277,6 @@ cdef class Tree:
                 with nogil:
                     status = lc_merkle_tree_append(self.tree, rows_ptr, count, leaf_size)
             else:
-                pointers = LeafPointers(leaves, argument)
                 with nogil:
                     status = lc_merkle_tree_append_ptrs(self.tree, pointers.pointers,
                                                         pointers.sizes, count)
