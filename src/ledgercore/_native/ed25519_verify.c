@@ -47,6 +47,19 @@ static int decode_point(ge25519_affine *r, const uint8_t s[32]) {
     return 1;
 }
 
+/* Fills one decoded key record (the layout of LC_ED25519_DECODED_KEY_SIZE in ed25519.h): the
+ * key, its point if it decodes under rule 2, the validity byte and the tag. */
+static void decode_key_record(uint8_t *record, const uint8_t key[32]) {
+    ge25519_affine A;
+    memset(record, 0, LC_ED25519_DECODED_KEY_SIZE);
+    memcpy(record, key, 32);
+    if (decode_point(&A, key)) {
+        memcpy(record + DECODED_KEY_POINT_OFFSET, &A, sizeof A);
+        record[DECODED_KEY_VALID_OFFSET] = 1;
+    }
+    memcpy(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4);
+}
+
 /* One signature to check: key_record is NULL for a raw key, else a decoded key record whose first
  * 32 bytes are the key. The prepared results land in R, A, k and S. */
 typedef struct {
@@ -59,44 +72,30 @@ typedef struct {
     uint64_t *k, *S;
 } signature_job;
 
-/* Rules 2 and 3: decodes A (unless decoded already) and R of each signature still in the running;
- * ok[i] is cleared when a point of signature i fails to decode. */
-static void decode_points(signature_job *jobs, int count, int ok[2]) {
-    for (int i = 0; i < count; i++) {
-        if (!ok[i]) continue;
-        if (jobs[i].key_record == NULL && !decode_point(jobs[i].A, jobs[i].key)) ok[i] = 0;
-        if (ok[i] && !decode_point(jobs[i].R, jobs[i].signature)) ok[i] = 0;
+/* Every rule but the equation. Returns 1 when the equation is left to decide, 0 when a rule
+ * fails. */
+static int prepare(const signature_job *job) {
+    if (!lc_sc25519_is_canonical(job->signature + 32)) return 0; /* rule 1: S < L */
+    if (job->key_record != NULL) {
+        /* rule 2, decided when the record was made */
+        const uint8_t *record = job->key_record;
+        if (memcmp(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) != 0) return 0;
+        if (record[DECODED_KEY_VALID_OFFSET] != 1) return 0;
+        memcpy(job->A, record + DECODED_KEY_POINT_OFFSET, sizeof *job->A);
+    } else if (!decode_point(job->A, job->key)) {
+        return 0; /* rule 2: y < p, on the curve, no negative zero */
     }
-}
-
-/* Every rule but the equation, for one or two signatures. ok[i] is 1 when the equation is left to
- * decide, 0 when a rule fails. */
-static void prepare(signature_job *jobs, int count, int ok[2]) {
-    LC_ASSERT(count == 1 || count == 2);
-    for (int i = 0; i < count; i++) {
-        const signature_job *job = &jobs[i];
-        ok[i] = lc_sc25519_is_canonical(job->signature + 32); /* rule 1: S < L */
-        if (ok[i] && job->key_record != NULL) {
-            const uint8_t *record = job->key_record;
-            ok[i] = memcmp(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) == 0 &&
-                    record[DECODED_KEY_VALID_OFFSET] == 1; /* rule 2, decided when decoded */
-            if (ok[i]) memcpy(job->A, record + DECODED_KEY_POINT_OFFSET, sizeof *job->A);
-        }
-    }
-    decode_points(jobs, count, ok); /* rules 2 and 3: y < p, on the curve, no negative zero */
-    for (int i = 0; i < count; i++) {
-        if (!ok[i]) continue;
-        const signature_job *job = &jobs[i];
-        lc_sha512_ctx ctx;
-        uint8_t digest[64];
-        lc_sha512_init(&ctx);
-        lc_sha512_update(&ctx, job->signature, 32);
-        lc_sha512_update(&ctx, job->key, 32);
-        lc_sha512_update(&ctx, job->message, job->message_size);
-        lc_sha512_final(&ctx, digest);
-        lc_sc25519_from64bytes(job->k, digest); /* rule 4's k */
-        lc_sc25519_frombytes(job->S, job->signature + 32);
-    }
+    if (!decode_point(job->R, job->signature)) return 0; /* rule 3: the same for R */
+    lc_sha512_ctx ctx;
+    uint8_t digest[64];
+    lc_sha512_init(&ctx);
+    lc_sha512_update(&ctx, job->signature, 32);
+    lc_sha512_update(&ctx, job->key, 32);
+    lc_sha512_update(&ctx, job->message, job->message_size);
+    lc_sha512_final(&ctx, digest);
+    lc_sc25519_from64bytes(job->k, digest); /* rule 4's k */
+    lc_sc25519_frombytes(job->S, job->signature + 32);
+    return 1;
 }
 
 static void add_term(ge25519_p1p1 *t, const ge25519_cached *table, int digit) {
@@ -182,9 +181,7 @@ int lc_ed25519_verify(const uint8_t public_key[32], const uint8_t *message, size
     uint64_t k[4], S[4];
     signature_job job = {.key = public_key, .message = message, .message_size = message_size,
                          .signature = signature, .R = &R, .A = &A, .k = k, .S = S};
-    int ok[2];
-    prepare(&job, 1, ok);
-    if (!ok[0]) return 0;
+    if (!prepare(&job)) return 0;
     return equation_holds(&R, &A, k, S);
 }
 
@@ -315,41 +312,85 @@ static int chunk_alloc(chunk_state *c, size_t m) {
     return LC_ERROR_MEMORY;
 }
 
-/* Runs prepare() on signatures start..end-1, two at a time, keeping those the equation must
- * decide. */
-static void chunk_prepare(chunk_state *c, const batch_job *job, size_t start, size_t end) {
-    const int decoded = job->key_size == LC_ED25519_DECODED_KEY_SIZE;
-    for (size_t i = start; i < end; i += 2) {
-        const int count = i + 1 < end ? 2 : 1;
-        signature_job jobs[2];
-        int ok[2];
-        for (int t = 0; t < count; t++) {
-            const uint8_t *record = job->public_keys + (i + t) * job->key_size;
-            const size_t j = c->count + (size_t)t;
-            jobs[t] = (signature_job){.key = record, .key_record = decoded ? record : NULL,
-                                      .message = job->messages[i + t],
-                                      .message_size = job->message_sizes[i + t],
-                                      .signature = job->signatures + 64 * (i + t),
-                                      .R = &c->affine[2 * j], .A = &c->affine[2 * j + 1],
-                                      .k = c->k[j], .S = c->S[j]};
+/* Raw keys seen in one chunk, decoded once each: a ledger's batch holds many signatures by the same
+ * accounts. Open addressing over a power-of-two table of record indices; a key whose probe runs
+ * past KEY_CACHE_PROBES_MAX is decoded without being cached, so crafted keys that collide cost at
+ * most that many probes each, never quadratic time. */
+#define KEY_CACHE_PROBES_MAX 16
+#define KEY_CACHE_EMPTY UINT32_MAX
+
+typedef struct {
+    uint8_t *records;  /* record_count records of LC_ED25519_DECODED_KEY_SIZE bytes */
+    uint32_t *slots;   /* slot_count entries: a record index or KEY_CACHE_EMPTY */
+    size_t record_count, record_capacity, slot_mask;
+} key_cache;
+
+static int key_cache_alloc(key_cache *cache, size_t capacity) {
+    size_t slots = 16;
+    while (slots < 2 * capacity) slots *= 2;
+    cache->records = malloc(capacity * LC_ED25519_DECODED_KEY_SIZE);
+    cache->slots = malloc(slots * sizeof *cache->slots);
+    cache->record_count = 0;
+    cache->record_capacity = capacity;
+    cache->slot_mask = slots - 1;
+    if (cache->records == NULL || cache->slots == NULL) return LC_ERROR_MEMORY;
+    memset(cache->slots, 0xff, slots * sizeof *cache->slots);
+    return LC_OK;
+}
+
+static void key_cache_free(key_cache *cache) {
+    free(cache->records);
+    free(cache->slots);
+}
+
+/* The decoded record of key: found, or decoded now into scratch (a record of the caller's). */
+static const uint8_t *key_cache_record(key_cache *cache, const uint8_t key[32], uint8_t *scratch) {
+    uint64_t h = lc_load64_le(key) ^ lc_load64_le(key + 8) * 0x9e3779b97f4a7c15u;
+    h ^= lc_load64_le(key + 16) * 0xc2b2ae3d27d4eb4fu ^ lc_load64_le(key + 24);
+    h *= 0xff51afd7ed558ccdu;
+    size_t slot = (size_t)(h >> 17) & cache->slot_mask;
+    for (int probe = 0; probe < KEY_CACHE_PROBES_MAX; probe++) {
+        const uint32_t index = cache->slots[slot];
+        if (index == KEY_CACHE_EMPTY) {
+            LC_ASSERT(cache->record_count < cache->record_capacity);
+            uint8_t *record = cache->records + cache->record_count * LC_ED25519_DECODED_KEY_SIZE;
+            decode_key_record(record, key);
+            cache->slots[slot] = (uint32_t)cache->record_count++;
+            return record;
         }
-        prepare(jobs, count, ok);
-        const size_t base = c->count;
-        for (int t = 0; t < count; t++) {
-            job->valid[i + t] = 0;
-            if (!ok[t]) continue;
-            /* Keep the slots dense: a rejected first signature gives its slot to the second. */
-            const size_t j = c->count, from = base + (size_t)t;
-            if (j != from) {
-                c->affine[2 * j] = c->affine[2 * from];
-                c->affine[2 * j + 1] = c->affine[2 * from + 1];
-                memcpy(c->k[j], c->k[from], sizeof c->k[j]);
-                memcpy(c->S[j], c->S[from], sizeof c->S[j]);
-            }
-            c->position[j] = i + (size_t)t;
-            c->count++;
-        }
+        const uint8_t *record = cache->records + (size_t)index * LC_ED25519_DECODED_KEY_SIZE;
+        if (memcmp(record, key, 32) == 0) return record;
+        slot = (slot + 1) & cache->slot_mask;
     }
+    decode_key_record(scratch, key);
+    return scratch;
+}
+
+/* Runs prepare() on signatures start..end-1, keeping those the equation must decide. Raw keys go
+ * through the chunk's key cache, so each distinct key is decoded once. */
+static int chunk_prepare(chunk_state *c, const batch_job *job, size_t start, size_t end) {
+    const int decoded = job->key_size == LC_ED25519_DECODED_KEY_SIZE;
+    key_cache cache = {0};
+    if (!decoded && key_cache_alloc(&cache, end - start) != LC_OK) {
+        key_cache_free(&cache);
+        return LC_ERROR_MEMORY;
+    }
+    uint8_t scratch[LC_ED25519_DECODED_KEY_SIZE];
+    for (size_t i = start; i < end; i++) {
+        const uint8_t *key = job->public_keys + i * job->key_size;
+        const size_t j = c->count;
+        const signature_job sj = {
+            .key = key, .key_record = decoded ? key : key_cache_record(&cache, key, scratch),
+            .message = job->messages[i], .message_size = job->message_sizes[i],
+            .signature = job->signatures + 64 * i, .R = &c->affine[2 * j],
+            .A = &c->affine[2 * j + 1], .k = c->k[j], .S = c->S[j]};
+        job->valid[i] = 0;
+        if (!prepare(&sj)) continue;
+        c->position[j] = i;
+        c->count++;
+    }
+    if (!decoded) key_cache_free(&cache);
+    return LC_OK;
 }
 
 /* The random coefficients z_j (128 bits each, never zero) and the scalars that use them. */
@@ -373,8 +414,8 @@ static int verify_chunk(batch_job *job, size_t start, size_t end) {
     chunk_state c;
     int status = chunk_alloc(&c, end - start);
     if (status != LC_OK) return status;
-    chunk_prepare(&c, job, start, end);
-    status = chunk_coefficients(&c);
+    status = chunk_prepare(&c, job, start, end);
+    if (status == LC_OK) status = chunk_coefficients(&c);
     if (status == LC_OK) status = settle_range(&c, 0, c.count, 0, job->valid);
     chunk_free(&c);
     return status;
@@ -444,15 +485,7 @@ int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
 int lc_ed25519_decode_public_keys(const uint8_t *public_keys, size_t count, uint8_t *decoded) {
     LC_ASSERT(count <= LC_BATCH_SIZE_MAX);
     for (size_t i = 0; i < count; i++) {
-        uint8_t *record = decoded + i * LC_ED25519_DECODED_KEY_SIZE;
-        ge25519_affine A;
-        memset(record, 0, LC_ED25519_DECODED_KEY_SIZE);
-        memcpy(record, public_keys + 32 * i, 32);
-        if (decode_point(&A, public_keys + 32 * i)) {
-            memcpy(record + DECODED_KEY_POINT_OFFSET, &A, sizeof A);
-            record[DECODED_KEY_VALID_OFFSET] = 1;
-        }
-        memcpy(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4);
+        decode_key_record(decoded + i * LC_ED25519_DECODED_KEY_SIZE, public_keys + 32 * i);
     }
     return LC_OK;
 }
