@@ -265,7 +265,9 @@ class Engine:
             ids: ints, or an (n, 2) uint64 lane array (`records.ids`).
 
         Returns:
-            A 1-D TRANSFER_DTYPE array, with the timestamps the engine assigned.
+            A 1-D TRANSFER_DTYPE array, with the timestamps the engine assigned and a zero
+            signature: the engine keeps what validation reads, and the signed records belong to
+            the store (signing_bytes of a row are still the bytes that were signed).
 
         Raises:
             TypeError, LedgerValueError: an id that is not a u128.

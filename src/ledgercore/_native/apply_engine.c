@@ -38,6 +38,31 @@ typedef struct undo_entry {
     uint32_t pending_index; /* for a post or void: the pending transfer it resolved */
 } undo_entry;
 
+/* What the engine keeps of a transfer: the record up to its signature, field for field. The
+ * signature was checked before validation and belongs with the signed bytes in the store (the
+ * next stage); validation never reads it, and leaving it out saves a third of the memory per
+ * transfer. lookup_transfers hands records back with a zero signature. */
+typedef struct stored_transfer {
+    lc_u128 id;
+    lc_u128 debit_account_id;
+    lc_u128 credit_account_id;
+    lc_u128 amount;
+    lc_u128 pending_id;
+    lc_u128 user_data_128;
+    uint32_t timeout_s;
+    uint32_t ledger;
+    uint16_t code;
+    uint16_t flags;
+    uint32_t user_data_32;
+    uint64_t user_data_64;
+    uint64_t timestamp;
+} stored_transfer;
+
+LC_STATIC_ASSERT(sizeof(stored_transfer) == offsetof(lc_transfer, signature));
+LC_STATIC_ASSERT(offsetof(stored_transfer, timeout_s) == offsetof(lc_transfer, timeout_s));
+LC_STATIC_ASSERT(offsetof(stored_transfer, user_data_64) == offsetof(lc_transfer, user_data_64));
+LC_STATIC_ASSERT(offsetof(stored_transfer, timestamp) == offsetof(lc_transfer, timestamp));
+
 typedef struct expiry {
     uint64_t expires_at_ns;
     uint32_t index;
@@ -47,7 +72,7 @@ struct lc_engine {
     lc_account *accounts;
     size_t account_count;
     size_t account_capacity;
-    lc_transfer *transfers;
+    stored_transfer *transfers;
     uint8_t *transfer_status; /* TRANSFER_STATUS_* per transfer */
     size_t transfer_count;
     size_t transfer_capacity;
@@ -86,6 +111,7 @@ static int grow(void **array, size_t *capacity, size_t need, size_t item_size) {
     while (new_capacity < need) new_capacity *= 2;
     void *grown = realloc(*array, new_capacity * item_size);
     if (grown == NULL) return LC_ERROR_MEMORY;
+    lc_populate((char *)grown + *capacity * item_size, (new_capacity - *capacity) * item_size);
     *array = grown;
     *capacity = new_capacity;
     return LC_OK;
@@ -99,7 +125,7 @@ lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1) {
                                sizeof(lc_account), seed0, seed1);
     if (status == LC_OK) {
         status = lc_idmap_init(&e->transfer_map, (const void *const *)&e->transfers,
-                               sizeof(lc_transfer), seed0 ^ 0x5bd1e995u, ~seed1);
+                               sizeof(stored_transfer), seed0 ^ 0x5bd1e995u, ~seed1);
     }
     if (status == LC_OK) {
         status = lc_idmap_init(&e->failed_map, (const void *const *)&e->failed_ids,
@@ -133,7 +159,8 @@ static int reserve_for_transfers(lc_engine *e, size_t count) {
         return LC_ERROR_CAPACITY;
     }
     size_t transfer_capacity = e->transfer_capacity;
-    int status = grow((void **)&e->transfers, &transfer_capacity, need, sizeof(lc_transfer));
+    int status = grow((void **)&e->transfers, &transfer_capacity, need,
+                      sizeof(stored_transfer));
     if (status == LC_OK) {
         size_t status_capacity = e->transfer_capacity;
         status = grow((void **)&e->transfer_status, &status_capacity, need, 1);
@@ -199,7 +226,7 @@ static expiry expiry_pop(lc_engine *e) {
     return top;
 }
 
-static inline uint64_t expires_at_ns(const lc_transfer *pending) {
+static inline uint64_t expires_at_ns(const stored_transfer *pending) {
     LC_ASSERT(pending->timeout_s > 0);
     return pending->timestamp + (uint64_t)pending->timeout_s * NS_PER_S;
 }
@@ -278,7 +305,7 @@ static void apply_account(lc_engine *e, const lc_account *a, uint64_t hash, uint
 
 static void undo_transfer(lc_engine *e, const undo_entry *entry) {
     LC_ASSERT(entry->index + 1 == e->transfer_count); /* undone newest first */
-    const lc_transfer *t = &e->transfers[entry->index];
+    const stored_transfer *t = &e->transfers[entry->index];
     lc_account *dr = &e->accounts[lc_idmap_find(&e->account_map, t->debit_account_id,
                                                 lc_idmap_hash(&e->account_map,
                                                               t->debit_account_id))];
@@ -286,7 +313,7 @@ static void undo_transfer(lc_engine *e, const undo_entry *entry) {
                                                 lc_idmap_hash(&e->account_map,
                                                               t->credit_account_id))];
     if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
-        const lc_transfer *p = &e->transfers[entry->pending_index];
+        const stored_transfer *p = &e->transfers[entry->pending_index];
         uint8_t *status = &e->transfer_status[entry->pending_index];
         if (*status == TRANSFER_STATUS_POSTED) {
             unsigned __int128 amount = t->amount == LC_U128_MAX ? p->amount : t->amount;
@@ -312,7 +339,7 @@ static void undo_transfer(lc_engine *e, const undo_entry *entry) {
 }
 
 static void undo_expiry(lc_engine *e, const undo_entry *entry) {
-    const lc_transfer *p = &e->transfers[entry->index];
+    const stored_transfer *p = &e->transfers[entry->index];
     LC_ASSERT(e->transfer_status[entry->index] == TRANSFER_STATUS_EXPIRED);
     lc_account *dr = &e->accounts[lc_idmap_find(&e->account_map, p->debit_account_id,
                                                 lc_idmap_hash(&e->account_map,
@@ -465,7 +492,7 @@ static uint8_t check_post_or_void(const lc_engine *e, const lc_transfer *t, uint
     uint32_t pending_index = lc_idmap_find(&e->transfer_map, t->pending_id,
                                            lc_idmap_hash(&e->transfer_map, t->pending_id));
     if (pending_index == LC_IDMAP_NONE) return LC_RESULT_PENDING_TRANSFER_NOT_FOUND;
-    const lc_transfer *p = &e->transfers[pending_index];
+    const stored_transfer *p = &e->transfers[pending_index];
     if (!(p->flags & LC_TRANSFER_PENDING)) return LC_RESULT_PENDING_TRANSFER_NOT_PENDING;
     if (p->debit_account_id != t->debit_account_id || p->credit_account_id != t->credit_account_id ||
         p->ledger != t->ledger || p->code != t->code) {
@@ -541,14 +568,14 @@ static uint8_t check_balances(const lc_engine *e, const lc_transfer *t, uint64_t
     return LC_RESULT_OK;
 }
 
-/* The first failing rule of the result table for one transfer, or LC_RESULT_OK. Reads only. */
+/* The first failing rule of the result table for one transfer, or LC_RESULT_OK. Reads only.
+ * On entry r holds the transfer id's hash and the rows of its two accounts (or LC_IDMAP_NONE). */
 static uint8_t check_transfer(const lc_engine *e, const lc_transfer *t, uint8_t signature,
                               uint64_t timestamp, resolved *r) {
     /* Unchecked is only true of a transfer whose debit account is unknown (validation refuses
      * it below); said of any other, it is no signature at all. */
     if (signature == LC_SIGNATURE_BAD ||
-        (signature == LC_SIGNATURE_UNCHECKED &&
-         find_account(e, t->debit_account_id) != LC_IDMAP_NONE)) {
+        (signature == LC_SIGNATURE_UNCHECKED && r->debit_index != LC_IDMAP_NONE)) {
         return LC_RESULT_BAD_SIGNATURE;
     }
     if (t->timestamp != 0) return LC_RESULT_TIMESTAMP_MUST_BE_ZERO;
@@ -587,8 +614,8 @@ static uint8_t check_transfer(const lc_engine *e, const lc_transfer *t, uint8_t 
     }
     if (t->ledger == 0) return LC_RESULT_LEDGER_MUST_NOT_BE_ZERO;
     if (t->code == 0) return LC_RESULT_CODE_MUST_NOT_BE_ZERO;
-    r->debit_index = find_account(e, t->debit_account_id);
-    r->credit_index = find_account(e, t->credit_account_id);
+    /* r->debit_index and r->credit_index were looked up ahead (accounts never change during a
+     * transfer batch): see lc_engine_submit. */
     if (r->debit_index == LC_IDMAP_NONE || r->credit_index == LC_IDMAP_NONE) {
         return LC_RESULT_ACCOUNT_NOT_FOUND;
     }
@@ -606,9 +633,9 @@ static int apply_transfer(lc_engine *e, const lc_transfer *t, const resolved *r,
                           uint64_t timestamp, lc_invariant_report *report) {
     LC_ASSERT(e->transfer_count < e->transfer_capacity);
     uint32_t index = (uint32_t)e->transfer_count;
-    lc_transfer *stored = &e->transfers[index];
-    memcpy(stored, t, sizeof(lc_transfer));
-    stored->timestamp = timestamp;
+    stored_transfer *kept = &e->transfers[index];
+    memcpy(kept, t, sizeof(stored_transfer));
+    kept->timestamp = timestamp;
     e->transfer_count += 1;
     lc_idmap_insert(&e->transfer_map, r->hash, index);
     lc_account *dr = &e->accounts[r->debit_index];
@@ -617,7 +644,7 @@ static int apply_transfer(lc_engine *e, const lc_transfer *t, const resolved *r,
     uint32_t pending_index = 0;
     if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
         pending_index = r->pending_index;
-        const lc_transfer *p = &e->transfers[pending_index];
+        const stored_transfer *p = &e->transfers[pending_index];
         LC_ASSERT(e->transfer_status[pending_index] == TRANSFER_STATUS_PENDING);
         LC_ASSERT(r->amount <= p->amount);
         LC_ASSERT(dr->debits_pending >= p->amount && cr->credits_pending >= p->amount);
@@ -661,7 +688,7 @@ static int expire_pending(lc_engine *e, uint64_t now) {
         expiry top = expiry_pop(e);
         /* Posted or voided since: nothing to release (entries are never removed early). */
         if (e->transfer_status[top.index] != TRANSFER_STATUS_PENDING) continue;
-        const lc_transfer *p = &e->transfers[top.index];
+        const stored_transfer *p = &e->transfers[top.index];
         LC_ASSERT(expires_at_ns(p) == top.expires_at_ns);
         lc_account *dr = &e->accounts[find_account(e, p->debit_account_id)];
         lc_account *cr = &e->accounts[find_account(e, p->credit_account_id)];
@@ -677,13 +704,44 @@ static int expire_pending(lc_engine *e, uint64_t now) {
 
 /* ---------------------------------------------------------------- submit */
 
-/* Look a few transfers ahead: the ids' table slots and the accounts' rows are cache misses. */
-#define PREFETCH_DISTANCE 8
+/* A batch is a stream of cache misses: hash-table slots, then the account rows they point to.
+ * Transfer i + LOOKAHEAD has its ids hashed and their slots prefetched; transfer
+ * i + LOOKAHEAD / 2 has the rows its account slots point to prefetched (by tag, reading no row);
+ * so transfer i finds everything in cache when it looks its ids up for real, in turn. */
+#define LOOKAHEAD 16
 
-static inline void prefetch_transfer(const lc_engine *e, const lc_transfer *t) {
-    lc_idmap_prefetch(&e->transfer_map, lc_idmap_hash(&e->transfer_map, t->id));
-    lc_idmap_prefetch(&e->account_map, lc_idmap_hash(&e->account_map, t->debit_account_id));
-    lc_idmap_prefetch(&e->account_map, lc_idmap_hash(&e->account_map, t->credit_account_id));
+typedef struct ahead {
+    uint64_t id_hash;
+    uint64_t debit_hash;
+    uint64_t credit_hash;
+} ahead;
+
+static inline void prefetch_row(const void *row, size_t size) {
+    const char *start = (const char *)row;
+    for (size_t offset = 0; offset < size; offset += 64) __builtin_prefetch(start + offset);
+    __builtin_prefetch(start + size - 1);
+}
+
+static inline void look_ahead_hash(const lc_engine *e, const lc_transfer *t, ahead *a) {
+    a->id_hash = lc_idmap_hash(&e->transfer_map, t->id);
+    a->debit_hash = lc_idmap_hash(&e->account_map, t->debit_account_id);
+    a->credit_hash = lc_idmap_hash(&e->account_map, t->credit_account_id);
+    lc_idmap_prefetch(&e->transfer_map, a->id_hash);
+    lc_idmap_prefetch(&e->account_map, a->debit_hash);
+    lc_idmap_prefetch(&e->account_map, a->credit_hash);
+    if (e->failed_count > 0) {
+        lc_idmap_prefetch(&e->failed_map, lc_idmap_hash(&e->failed_map, t->id));
+    }
+}
+
+static inline void look_ahead_accounts(const lc_engine *e, const lc_transfer *t, ahead *a) {
+    uint32_t debit = lc_idmap_candidate(&e->account_map, a->debit_hash);
+    uint32_t credit = lc_idmap_candidate(&e->account_map, a->credit_hash);
+    if (debit != LC_IDMAP_NONE) prefetch_row(&e->accounts[debit], sizeof(lc_account));
+    if (credit != LC_IDMAP_NONE) prefetch_row(&e->accounts[credit], sizeof(lc_account));
+    if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
+        lc_idmap_prefetch(&e->transfer_map, lc_idmap_hash(&e->transfer_map, t->pending_id));
+    }
 }
 
 int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
@@ -704,16 +762,29 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
     }
     size_t first_new = e->transfer_count;
     chain c = {SIZE_MAX, 0, 0};
+    ahead ring[LOOKAHEAD];
+    for (size_t j = 0; j < LOOKAHEAD && j < count; j++) {
+        look_ahead_hash(e, &transfers[j], &ring[j]);
+        if (j < LOOKAHEAD / 2) look_ahead_accounts(e, &transfers[j], &ring[j]);
+    }
     for (size_t i = 0; i < count; i++) {
-        if (i + PREFETCH_DISTANCE < count) prefetch_transfer(e, &transfers[i + PREFETCH_DISTANCE]);
+        const ahead a = ring[i % LOOKAHEAD];
+        if (i + LOOKAHEAD < count) {
+            look_ahead_hash(e, &transfers[i + LOOKAHEAD], &ring[i % LOOKAHEAD]);
+        }
+        if (i + LOOKAHEAD / 2 < count) {
+            size_t k = i + LOOKAHEAD / 2;
+            look_ahead_accounts(e, &transfers[k], &ring[k % LOOKAHEAD]);
+        }
         const lc_transfer *t = &transfers[i];
         uint64_t timestamp = base + i;
         int linked = (t->flags & LC_TRANSFER_LINKED) != 0;
         int in_chain = chain_enter(&c, e, i, linked);
         int chain_open = linked && i == count - 1;
         uint8_t signature = signatures != NULL ? signatures[i] : LC_SIGNATURE_GOOD;
-        resolved r = {LC_IDMAP_NONE, LC_IDMAP_NONE, LC_IDMAP_NONE, 0,
-                      lc_idmap_hash(&e->transfer_map, t->id)};
+        resolved r = {lc_idmap_find(&e->account_map, t->debit_account_id, a.debit_hash),
+                      lc_idmap_find(&e->account_map, t->credit_account_id, a.credit_hash),
+                      LC_IDMAP_NONE, 0, a.id_hash};
         uint8_t result;
         if (chain_open) {
             result = LC_RESULT_LINKED_EVENT_CHAIN_OPEN;
@@ -738,7 +809,7 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
     }
     /* The batch stands: schedule the expiry of its pending transfers that have a timeout. */
     for (size_t index = first_new; index < e->transfer_count; index++) {
-        const lc_transfer *t = &e->transfers[index];
+        const stored_transfer *t = &e->transfers[index];
         if (e->transfer_status[index] == TRANSFER_STATUS_PENDING && t->timeout_s > 0) {
             expiry_push(e, expires_at_ns(t), (uint32_t)index);
         }
@@ -782,7 +853,10 @@ size_t lc_engine_lookup_transfers(const lc_engine *e, const lc_u128 *ids, size_t
         uint32_t index = lc_idmap_find(&e->transfer_map, ids[i],
                                        lc_idmap_hash(&e->transfer_map, ids[i]));
         found[i] = index != LC_IDMAP_NONE;
-        if (index != LC_IDMAP_NONE) out[copied++] = e->transfers[index];
+        if (index == LC_IDMAP_NONE) continue;
+        memcpy(&out[copied], &e->transfers[index], sizeof(stored_transfer));
+        memset(out[copied].signature, 0, sizeof(out[copied].signature));
+        copied++;
     }
     return copied;
 }
@@ -850,7 +924,7 @@ uint64_t lc_engine_last_timestamp(const lc_engine *e) { return e->last_timestamp
 
 size_t lc_engine_memory_size(const lc_engine *e) {
     return sizeof(*e) + e->account_capacity * sizeof(lc_account) +
-           e->transfer_capacity * (sizeof(lc_transfer) + 1) +
+           e->transfer_capacity * (sizeof(stored_transfer) + 1) +
            e->failed_capacity * sizeof(lc_u128) + e->expiry_capacity * sizeof(expiry) +
            e->undo_capacity * sizeof(undo_entry) + lc_idmap_memory_size(&e->account_map) +
            lc_idmap_memory_size(&e->transfer_map) + lc_idmap_memory_size(&e->failed_map);

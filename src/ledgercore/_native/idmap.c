@@ -3,6 +3,10 @@
 
 #include <string.h>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #define LC_IDMAP_TOMBSTONE (UINT32_MAX - 1)
 
 LC_STATIC_ASSERT(sizeof(lc_idmap_slot) == 8);
@@ -11,9 +15,28 @@ LC_STATIC_ASSERT((LC_IDMAP_CAPACITY_MIN & (LC_IDMAP_CAPACITY_MIN - 1)) == 0);
 
 static inline uint32_t slot_tag(uint64_t hash) { return (uint32_t)(hash >> 32); }
 
+static unsigned shift_for(size_t capacity) {
+    unsigned bits = 0;
+    while (((size_t)1 << bits) < capacity) bits++;
+    LC_ASSERT(bits >= 1 && bits <= 32);
+    return 32 - bits;
+}
+
 static inline unsigned __int128 row_id(const lc_idmap *map, uint32_t index) {
     const uint8_t *row = (const uint8_t *)*map->rows + (size_t)index * map->row_size;
     return *(const lc_u128 *)row;
+}
+
+void lc_populate(void *memory, size_t size) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    const uintptr_t page = 4096;
+    uintptr_t start = ((uintptr_t)memory + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)memory + size) & ~(page - 1);
+    if (memory != NULL && end > start) (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+#else
+    (void)memory;
+    (void)size;
+#endif
 }
 
 int lc_idmap_init(lc_idmap *map, const void *const *rows, size_t row_size, uint64_t seed0,
@@ -25,6 +48,7 @@ int lc_idmap_init(lc_idmap *map, const void *const *rows, size_t row_size, uint6
     map->slots = calloc(LC_IDMAP_CAPACITY_MIN, sizeof(lc_idmap_slot));
     if (map->slots == NULL) return LC_ERROR_MEMORY;
     map->mask = LC_IDMAP_CAPACITY_MIN - 1;
+    map->shift = shift_for(LC_IDMAP_CAPACITY_MIN);
     map->rows = rows;
     map->row_size = row_size;
     map->seed0 = seed0;
@@ -40,8 +64,8 @@ void lc_idmap_free(lc_idmap *map) {
 }
 
 /* Put an entry into the current table at the first free slot of its probe sequence. */
-static void place(lc_idmap *map, uint32_t tag, uint64_t hash, uint32_t index_plus_one) {
-    size_t i = hash & map->mask;
+static void place(lc_idmap *map, uint32_t tag, uint32_t index_plus_one) {
+    size_t i = lc_idmap_home(tag, map->shift);
     while (map->slots[i].index_plus_one != 0) i = (i + 1) & map->mask;
     map->slots[i].index_plus_one = index_plus_one;
     map->slots[i].tag = tag;
@@ -58,10 +82,9 @@ static void migrate(lc_idmap *map, size_t budget) {
         map->old_cursor += 1;
         budget -= 1;
         if (slot.index_plus_one == 0 || slot.index_plus_one == LC_IDMAP_TOMBSTONE) continue;
-        /* The tag is the hash's high half, but the index needs the low half: recompute. */
-        uint64_t hash = lc_idmap_hash(map, row_id(map, slot.index_plus_one - 1));
-        LC_DEBUG_ASSERT(slot_tag(hash) == slot.tag);
-        place(map, slot.tag, hash, slot.index_plus_one);
+        LC_DEBUG_ASSERT(slot_tag(lc_idmap_hash(map, row_id(map, slot.index_plus_one - 1))) ==
+                        slot.tag);
+        place(map, slot.tag, slot.index_plus_one);
     }
     if (map->old_cursor == old_capacity) {
         free(map->old_slots);
@@ -80,23 +103,29 @@ int lc_idmap_reserve(lc_idmap *map, size_t more) {
     migrate(map, SIZE_MAX);
     size_t new_capacity = capacity * 2;
     while (need > new_capacity / 2) new_capacity *= 2;
+    if (new_capacity > LC_IDMAP_CAPACITY_MAX) return LC_ERROR_MEMORY;
     lc_idmap_slot *slots = calloc(new_capacity, sizeof(lc_idmap_slot));
     if (slots == NULL) return LC_ERROR_MEMORY;
+    lc_populate(slots, new_capacity * sizeof(lc_idmap_slot));
     map->old_slots = map->slots;
     map->old_mask = map->mask;
+    map->old_shift = map->shift;
     map->old_cursor = 0;
     map->slots = slots;
     map->mask = new_capacity - 1;
+    map->shift = shift_for(new_capacity);
     map->slot_count = 0;
     /* Each insertion moves LC_IDMAP_MIGRATE_SLOTS old slots, so the old table (capacity/2 of
-     * the new one) is gone after new_capacity/16 insertions, long before the next growth at
-     * new_capacity/2 ids; a growth reserved before that finishes the move above. */
+     * the new one) is gone after new_capacity/64 insertions, long before the next growth at
+     * new_capacity/2 ids; a growth reserved before that finishes the move above. Moving reads
+     * the old table in order and writes the new one almost in order (homes double), so it
+     * costs little next to one random probe. */
     return LC_OK;
 }
 
 uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash) {
     uint32_t tag = slot_tag(hash);
-    size_t i = hash & map->mask;
+    size_t i = lc_idmap_home(tag, map->shift);
     for (;;) {
         lc_idmap_slot slot = map->slots[i];
         if (slot.index_plus_one == 0) break;
@@ -106,7 +135,7 @@ uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash)
         i = (i + 1) & map->mask;
     }
     if (LC_LIKELY(map->old_slots == NULL)) return LC_IDMAP_NONE;
-    i = hash & map->old_mask;
+    i = lc_idmap_home(tag, map->old_shift);
     for (;;) {
         lc_idmap_slot slot = map->old_slots[i];
         if (slot.index_plus_one == 0) return LC_IDMAP_NONE;
@@ -120,11 +149,22 @@ uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash)
     }
 }
 
+uint32_t lc_idmap_candidate(const lc_idmap *map, uint64_t hash) {
+    uint32_t tag = slot_tag(hash);
+    size_t i = lc_idmap_home(tag, map->shift);
+    for (;;) {
+        lc_idmap_slot slot = map->slots[i];
+        if (slot.index_plus_one == 0) return LC_IDMAP_NONE;
+        if (slot.tag == tag) return slot.index_plus_one - 1;
+        i = (i + 1) & map->mask;
+    }
+}
+
 void lc_idmap_insert(lc_idmap *map, uint64_t hash, uint32_t index) {
     LC_ASSERT(index <= LC_IDMAP_INDEX_MAX);
     LC_ASSERT(map->count + 1 <= (map->mask + 1) / 2 + (map->mask + 1) / 4);
     migrate(map, LC_IDMAP_MIGRATE_SLOTS);
-    place(map, slot_tag(hash), hash, index + 1);
+    place(map, slot_tag(hash), index + 1);
     map->count += 1;
 }
 
@@ -136,8 +176,7 @@ static void remove_current(lc_idmap *map, size_t hole) {
         j = (j + 1) & map->mask;
         lc_idmap_slot slot = map->slots[j];
         if (slot.index_plus_one == 0) break;
-        uint64_t hash = lc_idmap_hash(map, row_id(map, slot.index_plus_one - 1));
-        size_t home = hash & map->mask;
+        size_t home = lc_idmap_home(slot.tag, map->shift);
         /* The entry at j may move to the hole unless its home lies cyclically in (hole, j]. */
         int stays = (hole <= j) ? (home > hole && home <= j) : (home > hole || home <= j);
         if (stays) continue;
@@ -151,7 +190,7 @@ static void remove_current(lc_idmap *map, size_t hole) {
 
 void lc_idmap_remove(lc_idmap *map, unsigned __int128 id, uint64_t hash) {
     uint32_t tag = slot_tag(hash);
-    size_t i = hash & map->mask;
+    size_t i = lc_idmap_home(tag, map->shift);
     for (;;) {
         lc_idmap_slot slot = map->slots[i];
         if (slot.index_plus_one == 0) break;
@@ -163,7 +202,7 @@ void lc_idmap_remove(lc_idmap *map, unsigned __int128 id, uint64_t hash) {
         i = (i + 1) & map->mask;
     }
     LC_ASSERT(map->old_slots != NULL); /* the id is present: it must be in the old table */
-    i = hash & map->old_mask;
+    i = lc_idmap_home(tag, map->old_shift);
     for (;;) {
         lc_idmap_slot slot = map->old_slots[i];
         LC_ASSERT(slot.index_plus_one != 0);

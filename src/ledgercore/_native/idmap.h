@@ -1,8 +1,11 @@
 /* Open-addressing hash tables from a u128 id to a row index, for apply_engine.c (internal header).
  *
  * The ids live in the rows themselves (an account or transfer array, id at offset 0), so a slot
- * holds only the row index and 32 bits of the id's hash: 8 bytes. A lookup that misses (the
- * common case for a new transfer id) compares tags and never touches a row.
+ * holds only the row index and the high 32 bits of the id's hash (its tag): 8 bytes. An id's home
+ * slot is the top log2(capacity) bits of its tag, so moving or deleting an entry never reads its
+ * row, and doubling the table sends home h to 2h or 2h + 1: migration writes almost in order. The
+ * remaining 32 - log2(capacity) bits of the tag filter out nearly every other id of the same home,
+ * so a lookup that misses (the common case for a new transfer id) never touches a row.
  *
  * Growth is incremental: when an insertion would pass half of the capacity, a table twice as
  * large is allocated (calloc: the kernel hands out zero pages lazily) and every later insertion
@@ -21,8 +24,10 @@
 #define LC_IDMAP_NONE UINT32_MAX
 /* The largest row index: index_plus_one keeps 0 for empty and UINT32_MAX - 1 for a tombstone. */
 #define LC_IDMAP_INDEX_MAX (UINT32_MAX - 3)
-#define LC_IDMAP_MIGRATE_SLOTS 8
+#define LC_IDMAP_MIGRATE_SLOTS 32
 #define LC_IDMAP_CAPACITY_MIN 1024
+/* Homes come from the 32-bit tag, so a table has at most 2^32 slots. */
+#define LC_IDMAP_CAPACITY_MAX ((size_t)1 << 32)
 
 typedef struct lc_idmap_slot {
     uint32_t index_plus_one; /* 0: empty; LC_IDMAP_TOMBSTONE: removed (old table only) */
@@ -32,15 +37,22 @@ typedef struct lc_idmap_slot {
 typedef struct lc_idmap {
     lc_idmap_slot *slots;     /* current table */
     size_t mask;              /* capacity - 1; capacity is a power of two */
+    unsigned shift;           /* 32 - log2(capacity): home = tag >> shift */
     size_t slot_count;        /* occupied slots in the current table */
     lc_idmap_slot *old_slots; /* non-NULL while migrating */
     size_t old_mask;
+    unsigned old_shift;
     size_t old_cursor;        /* old slots below this have moved (or are ignored) */
     size_t count;             /* ids in the map, both tables together */
     const void *const *rows;  /* where the owner keeps its row array (it may move) */
     size_t row_size;          /* bytes per row; the id is at offset 0 */
     uint64_t seed0, seed1;
 } lc_idmap;
+
+/* Fault in [memory, memory + size) now, in one call, where the kernel can (Linux 5.14's
+ * MADV_POPULATE_WRITE): growing arrays and tables are then written without a page fault per
+ * 4 KiB, which costs more than the rest of a transfer's work. A hint; errors are ignored. */
+void lc_populate(void *memory, size_t size);
 
 int lc_idmap_init(lc_idmap *map, const void *const *rows, size_t row_size, uint64_t seed0,
                   uint64_t seed1);
@@ -57,6 +69,9 @@ void lc_idmap_insert(lc_idmap *map, uint64_t hash, uint32_t index);
 /* Remove an id known to be present (undo of an insertion). */
 void lc_idmap_remove(lc_idmap *map, unsigned __int128 id, uint64_t hash);
 size_t lc_idmap_memory_size(const lc_idmap *map);
+/* The row of the first slot whose tag matches, without reading any row (LC_IDMAP_NONE if none):
+ * a guess to prefetch; lc_idmap_find confirms it later. Current table only. */
+uint32_t lc_idmap_candidate(const lc_idmap *map, uint64_t hash);
 
 static inline uint64_t lc_idmap_fold(uint64_t a, uint64_t b) {
     unsigned __int128 product = (unsigned __int128)a * b;
@@ -64,15 +79,20 @@ static inline uint64_t lc_idmap_fold(uint64_t a, uint64_t b) {
 }
 
 /* Keyed by the per-engine seeds, so that ids chosen to collide in one process do not collide in
- * another. Two multiplications; the index uses the low bits, the tag the high 32. */
+ * another. Two multiplications; the tag (and so the home slot) is the high 32 bits. */
 static inline uint64_t lc_idmap_hash(const lc_idmap *map, unsigned __int128 id) {
     uint64_t h = lc_idmap_fold((uint64_t)id ^ map->seed0, 0x9E3779B97F4A7C15ull);
     h ^= (uint64_t)(id >> 64);
     return lc_idmap_fold(h ^ map->seed1, 0xD6E8FEB86659FD93ull);
 }
 
+static inline size_t lc_idmap_home(uint32_t tag, unsigned shift) { return (size_t)(tag >> shift); }
+
 static inline void lc_idmap_prefetch(const lc_idmap *map, uint64_t hash) {
-    __builtin_prefetch(&map->slots[hash & map->mask]);
+    uint32_t tag = (uint32_t)(hash >> 32);
+    __builtin_prefetch(&map->slots[lc_idmap_home(tag, map->shift)]);
+    /* While migrating, a miss in the current table goes on to the old one. */
+    if (map->old_slots != NULL) __builtin_prefetch(&map->old_slots[lc_idmap_home(tag, map->old_shift)]);
 }
 
 #endif
