@@ -1,0 +1,272 @@
+# cython: language_level=3
+"""Native BLAKE3: one input in any mode, many inputs in SIMD lanes, and the kernel choice.
+
+The public, documented API is ledgercore.hashing; this module checks every argument, then releases
+the GIL once for the whole call.
+"""
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_DECREF, Py_INCREF
+from cpython.sequence cimport (
+    PySequence_Fast,
+    PySequence_Fast_GET_ITEM,
+    PySequence_Fast_GET_SIZE,
+    PySequence_Fast_ITEMS,
+)
+from libc.stdint cimport uint8_t
+from libc.stdlib cimport free, malloc
+
+import numpy
+
+cdef extern from "common.h" nogil:
+    int LC_OK
+    int LC_ERROR_ARGUMENT
+    int LC_ERROR_UNSUPPORTED
+    int LC_ERROR_MEMORY
+
+cdef extern from "lc_limits.h" nogil:
+    unsigned int LC_BATCH_SIZE_MAX
+    unsigned long long LC_BLAKE3_INPUT_SIZE_MAX
+    unsigned int LC_BLAKE3_OUTPUT_SIZE_MAX
+
+BATCH_SIZE_MAX = LC_BATCH_SIZE_MAX
+BLAKE3_INPUT_SIZE_MAX = LC_BLAKE3_INPUT_SIZE_MAX
+BLAKE3_OUTPUT_SIZE_MAX = LC_BLAKE3_OUTPUT_SIZE_MAX
+KERNEL_NAMES = ("portable", "sse41", "avx2")
+
+
+cdef int check_status(int status, str what) except -1:
+    if status == LC_OK:
+        return 0
+    if status == LC_ERROR_MEMORY:
+        raise MemoryError(what)
+    raise ValueError(f"{what}: rejected by the native code (status {status})")
+
+
+cdef const uint8_t *key_pointer(const uint8_t[::1] key) except? NULL:
+    if key is None:
+        return NULL
+    if key.shape[0] != 32:
+        raise ValueError(f"key: expected 32 bytes, got {key.shape[0]}")
+    return &key[0]
+
+
+def hash_one(const uint8_t[::1] data not None, *, const uint8_t[::1] key=None,
+             const uint8_t[::1] context=None, Py_ssize_t length=32):
+    """BLAKE3 of one input: hash, keyed hash (key), or key derivation (context)."""
+    if length < 0 or length > LC_BLAKE3_OUTPUT_SIZE_MAX:
+        raise ValueError(f"length: expected 0..{LC_BLAKE3_OUTPUT_SIZE_MAX} bytes, got {length}")
+    if <unsigned long long>data.shape[0] > LC_BLAKE3_INPUT_SIZE_MAX:
+        raise ValueError(f"data: {data.shape[0]} bytes, at most {LC_BLAKE3_INPUT_SIZE_MAX}")
+    if key is not None and context is not None:
+        raise ValueError("key and derive_key_context cannot be used together")
+    cdef const uint8_t *key_ptr = key_pointer(key)
+    cdef const uint8_t *context_ptr = NULL
+    cdef size_t context_size = 0
+    cdef int mode = LC_BLAKE3_MODE_HASH
+    if key is not None:
+        mode = LC_BLAKE3_MODE_KEYED
+    elif context is not None:
+        mode = LC_BLAKE3_MODE_DERIVE_KEY
+        context_size = context.shape[0]
+        if context_size > 0:
+            context_ptr = &context[0]
+    cdef const uint8_t *input_ptr = &data[0] if data.shape[0] > 0 else NULL
+    cdef size_t input_size = data.shape[0]
+    out = bytearray(length)
+    cdef uint8_t[::1] out_view = out
+    cdef uint8_t dummy = 0
+    cdef uint8_t *out_ptr = &out_view[0] if length > 0 else &dummy
+    cdef int status
+    # Small inputs are quicker than the cost of releasing the GIL.
+    if input_size > 4096:
+        with nogil:
+            status = lc_blake3(input_ptr, input_size, mode, key_ptr, context_ptr, context_size,
+                               out_ptr, length)
+    else:
+        status = lc_blake3(input_ptr, input_size, mode, key_ptr, context_ptr, context_size,
+                           out_ptr, length)
+    check_status(status, "blake3")
+    return bytes(out)
+
+
+def hash_rows(const uint8_t[:, ::1] items not None, *, const uint8_t[::1] key=None):
+    """BLAKE3 of every row of a C-contiguous 2-D uint8 array; returns an (n, 32) uint8 array."""
+    cdef Py_ssize_t count = items.shape[0]
+    cdef Py_ssize_t item_size = items.shape[1]
+    if count > LC_BATCH_SIZE_MAX:
+        raise ValueError(f"items: {count} rows, at most {LC_BATCH_SIZE_MAX}")
+    cdef const uint8_t *key_ptr = key_pointer(key)
+    digests = numpy.empty((count, 32), dtype=numpy.uint8)
+    if count == 0:
+        return digests
+    cdef uint8_t[:, ::1] out = digests
+    cdef uint8_t empty_row = 0
+    # A (n, 0) array has no element to point at; its rows are all empty.
+    cdef const uint8_t *items_ptr = &items[0, 0] if item_size > 0 else &empty_row
+    cdef int status
+    with nogil:
+        status = lc_blake3_many(items_ptr, count, item_size, key_ptr, &out[0, 0])
+    check_status(status, "blake3_many")
+    return digests
+
+
+cdef extern from *:
+    """
+    #define lc_prefetch(p) __builtin_prefetch((const void *)(p))
+    """
+    void lc_prefetch(const void *p) nogil
+
+# Objects are read this many items ahead of use, so their cache misses overlap.
+cdef Py_ssize_t PREFETCH_ITEMS = 16
+
+
+cdef int hash_large_item(object item, Py_ssize_t i, const uint8_t *key_ptr,
+                         uint8_t *out) except -1:
+    """One input longer than a chunk, hashed with the GIL released while its buffer is held."""
+    cdef Py_buffer view
+    PyObject_GetBuffer(item, &view, PyBUF_SIMPLE)
+    cdef int mode = LC_BLAKE3_MODE_KEYED if key_ptr != NULL else LC_BLAKE3_MODE_HASH
+    cdef int status
+    try:
+        with nogil:
+            status = lc_blake3(<const uint8_t *>view.buf, view.len, mode, key_ptr, NULL, 0,
+                               out, 32)
+    finally:
+        PyBuffer_Release(&view)
+    return check_status(status, f"blake3_many: items[{i}]")
+
+
+cdef class _Gathered:
+    """Pointers to and sizes of every input, valid while this object lives: it holds a
+    reference to each bytes object of a list (another thread may change the list once the GIL
+    is released) and the buffer of each other bytes-like object."""
+    cdef const uint8_t **pointers
+    cdef size_t *sizes
+    cdef PyObject **referenced
+    cdef Py_ssize_t referenced_count
+    cdef list views
+
+    def __cinit__(self, Py_ssize_t count, bint hold_references):
+        self.pointers = <const uint8_t **>malloc(max(count, 1) * sizeof(uint8_t *))
+        self.sizes = <size_t *>malloc(max(count, 1) * sizeof(size_t))
+        self.referenced = NULL
+        if hold_references:
+            self.referenced = <PyObject **>malloc(max(count, 1) * sizeof(PyObject *))
+        self.referenced_count = 0
+        self.views = []
+        if self.pointers == NULL or self.sizes == NULL or (hold_references and
+                                                           self.referenced == NULL):
+            raise MemoryError("blake3_many")
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.referenced_count):
+            if i + PREFETCH_ITEMS < self.referenced_count:
+                lc_prefetch(self.referenced[i + PREFETCH_ITEMS])
+            Py_DECREF(<object>self.referenced[i])
+        free(self.referenced)
+        free(self.pointers)
+        free(self.sizes)
+
+
+def hash_sequence(items, *, const uint8_t[::1] key=None):
+    """BLAKE3 of every bytes-like object in a sequence; returns an (n, 32) uint8 array.
+
+    A million separate bytes objects are scattered over the heap: they are read in order and
+    fetched ahead of use, and the kernel driver fetches each lane group's inputs ahead too.
+    """
+    cdef object sequence = PySequence_Fast(items, "items: expected a sequence")
+    cdef Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence)
+    if count > LC_BATCH_SIZE_MAX:
+        raise ValueError(f"items: {count} inputs, at most {LC_BATCH_SIZE_MAX}")
+    cdef const uint8_t *key_ptr = key_pointer(key)
+    digests = numpy.empty((count, 32), dtype=numpy.uint8)
+    if count == 0:
+        return digests
+    cdef uint8_t[:, ::1] out = digests
+    # A tuple holds its items for as long as we hold it; a list may change under us.
+    cdef bint is_tuple = type(sequence) is tuple
+    cdef _Gathered gathered = _Gathered(count, not is_tuple)
+    cdef PyObject **objects = PySequence_Fast_ITEMS(sequence)
+    cdef list large = []
+    cdef Py_ssize_t i
+    cdef PyObject *obj
+    cdef object view
+    for i in range(count):
+        if i + PREFETCH_ITEMS < count:
+            lc_prefetch(objects[i + PREFETCH_ITEMS])
+        obj = objects[i]
+        if PyBytes_CheckExact(<object>obj):
+            gathered.pointers[i] = <const uint8_t *>PyBytes_AS_STRING(<object>obj)
+            gathered.sizes[i] = PyBytes_GET_SIZE(<object>obj)
+            if not is_tuple:
+                Py_INCREF(<object>obj)
+                gathered.referenced[gathered.referenced_count] = obj
+                gathered.referenced_count += 1
+        else:
+            view = contiguous_view(<object>obj, i)
+            gathered.views.append(view)
+            gathered.pointers[i] = view_pointer(view)
+            gathered.sizes[i] = len(view)
+            # Taking a buffer may have run Python code that changed the sequence.
+            if PySequence_Fast_GET_SIZE(sequence) != count:
+                raise RuntimeError("items: the sequence changed size during blake3_many")
+            objects = PySequence_Fast_ITEMS(sequence)
+        if gathered.sizes[i] > 1024:
+            # Hashed one by one below, each with the GIL released around its own tree.
+            large.append(i)
+            gathered.sizes[i] = 0
+    cdef int status
+    with nogil:
+        status = lc_blake3_many_ptrs(gathered.pointers, gathered.sizes, count, key_ptr,
+                                     &out[0, 0])
+    check_status(status, "blake3_many")
+    for i in large:
+        hash_large_item(<object>PySequence_Fast_GET_ITEM(sequence, i), i, key_ptr, &out[i, 0])
+    return digests
+
+
+cdef object contiguous_view(object item, Py_ssize_t i):
+    """A C-contiguous byte view of one item, or a TypeError naming it."""
+    if isinstance(item, str):
+        raise TypeError(f"items[{i}]: expected a bytes-like object, got str (encode it first)")
+    try:
+        view = memoryview(item)
+    except TypeError:
+        raise TypeError(f"items[{i}]: expected a bytes-like object, "
+                        f"got {type(item).__name__}") from None
+    if not view.c_contiguous:
+        return memoryview(view.tobytes())
+    return view.cast("B") if view.ndim != 1 or view.format != "B" else view
+
+
+cdef const uint8_t *view_pointer(object view) except? NULL:
+    """The address of a contiguous memoryview's bytes; the view keeps them alive."""
+    cdef const uint8_t[::1] data = view
+    if data.shape[0] == 0:
+        return <const uint8_t *>""
+    return &data[0]
+
+
+def kernel_name():
+    """The name of the BLAKE3 kernel in use."""
+    return lc_blake3_kernel_name().decode()
+
+
+def kernel_available(str name not None):
+    """Whether this build and this CPU can run the named kernel."""
+    return bool(lc_blake3_kernel_available(name.encode()))
+
+
+def set_kernel(str name not None):
+    """Pin the named kernel for every later call in this process."""
+    cdef int status = lc_blake3_set_kernel(name.encode())
+    if status == LC_ERROR_ARGUMENT:
+        raise ValueError(f"unknown BLAKE3 kernel {name!r}; expected one of {KERNEL_NAMES}")
+    if status == LC_ERROR_UNSUPPORTED:
+        return False
+    check_status(status, "set_kernel")
+    return True

@@ -1,0 +1,95 @@
+"""The `ledgercore` command: `ledgercore bench` measures this machine, beside baselines.
+
+Example:
+    >>> parser = build_parser()
+    >>> parser.parse_args(["bench", "--quick"]).quick
+    True
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ledgercore.bench import GROUPS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: its subcommands and their options."""
+    parser = argparse.ArgumentParser(
+        prog="ledgercore", description="A tamper-evident double-entry ledger with a native core."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    bench = commands.add_parser(
+        "bench",
+        help="measure every stage of a batch beside its baseline",
+        description=(
+            "Measure every stage of a batch on this machine, each beside its baseline measured "
+            "in the same run, and print a table of rates and ratios."
+        ),
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="smaller inputs; the whole run takes under 30 s"
+    )
+    bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    bench.add_argument(
+        "--only",
+        metavar="GROUPS",
+        help=f"comma-separated stages to run, of: {', '.join(GROUPS)} (default: all)",
+    )
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ledgercore.bench import BenchContext, format_table, machine_facts, run_stages, write_json
+
+    groups = [name.strip() for name in args.only.split(",")] if args.only else list(GROUPS)
+    unknown = [name for name in groups if name not in GROUPS]
+    if unknown:
+        print(f"ledgercore bench: unknown stage(s) {', '.join(unknown)}; "
+              f"expected some of {', '.join(GROUPS)}", file=sys.stderr)
+        return 2
+    facts = machine_facts()
+    print(
+        f"ledgercore {facts['ledgercore']} bench{' --quick' if args.quick else ''}: "
+        f"{facts['cpu']}, {facts['cores']} cores, SIMD kernel {facts['simd_kernel']}, "
+        f"Python {facts['python']}"
+    )
+    with tqdm(
+        total=len(groups), unit="stage", disable=args.no_progress, leave=False, file=sys.stderr
+    ) as bar:
+        measurements = 0
+
+        def on_measure() -> None:
+            nonlocal measurements
+            measurements += 1
+            bar.set_postfix(measurements=measurements)
+
+        def on_stage(group: str) -> None:
+            if bar.desc:
+                bar.update(1)
+            bar.set_description(group)
+
+        ctx = BenchContext(quick=args.quick, on_measure=on_measure)
+        results = run_stages(groups, ctx, on_stage=on_stage)
+        bar.update(1)
+    print(format_table(results))
+    if args.json:
+        write_json(args.json, results, quick=args.quick)
+        print(f"figures written to {args.json}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    if args.command == "bench":
+        return _bench(args)
+    raise AssertionError(f"unhandled command {args.command!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""Native BLAKE3 against the `blake3` package and the published vectors, on every kernel."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import blake3 as reference
+import numpy
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ledgercore
+from ledgercore.errors import LedgerError, UnsupportedError
+from ledgercore.hashing import (
+    available_simd_kernels,
+    blake3,
+    blake3_many,
+    set_simd_kernel,
+    simd_kernel,
+)
+
+VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "blake3"
+VECTORS = VECTORS / "test_vectors.json"
+KERNELS = available_simd_kernels()
+
+
+@pytest.fixture(params=KERNELS)
+def kernel(request: pytest.FixtureRequest):
+    """Pin each kernel this machine can run, then restore the default."""
+    before = simd_kernel()
+    set_simd_kernel(request.param)
+    yield request.param
+    set_simd_kernel(before)
+
+
+def vector_input(length: int) -> bytes:
+    return bytes(i % 251 for i in range(length))
+
+
+def load_vectors() -> dict:
+    if not VECTORS.exists():
+        pytest.skip(f"published BLAKE3 vectors not found at {VECTORS}")
+    return json.loads(VECTORS.read_text())
+
+
+def test_every_published_vector_matches_on_every_kernel(kernel: str) -> None:
+    vectors = load_vectors()
+    key = vectors["key"].encode()
+    context = vectors["context_string"]
+    assert len(vectors["cases"]) > 30
+    for case in vectors["cases"]:
+        data = vector_input(case["input_len"])
+        hash_hex, keyed_hex, derive_hex = case["hash"], case["keyed_hash"], case["derive_key"]
+        length = len(hash_hex) // 2
+        assert blake3(data, length=length).hex() == hash_hex, case["input_len"]
+        assert blake3(data).hex() == hash_hex[:64]
+        assert blake3(data, key=key, length=length).hex() == keyed_hex, case["input_len"]
+        assert blake3(data, derive_key_context=context, length=length).hex() == derive_hex
+        # The default output of blake3_many is the first 32 bytes of the extended output.
+        assert bytes(blake3_many([data])[0]).hex() == hash_hex[:64]
+        assert bytes(blake3_many([data], key=key)[0]).hex() == keyed_hex[:64]
+
+
+def test_every_length_up_to_three_chunks_matches_the_package(kernel: str) -> None:
+    rng = numpy.random.default_rng(3)
+    data = rng.integers(0, 256, 3 * 1024 + 1, dtype=numpy.uint8).tobytes()
+    key = rng.integers(0, 256, 32, dtype=numpy.uint8).tobytes()
+    for length in range(len(data) + 1):
+        prefix = data[:length]
+        assert blake3(prefix) == reference.blake3(prefix).digest(), length
+        if length % 97 == 0:
+            assert blake3(prefix, key=key) == reference.blake3(prefix, key=key).digest()
+
+
+def test_random_lengths_up_to_a_mebibyte_match_the_package(kernel: str) -> None:
+    rng = numpy.random.default_rng(4)
+    data = rng.integers(0, 256, (1 << 20) + 1, dtype=numpy.uint8).tobytes()
+    lengths = [1 << 20, (1 << 20) + 1, 1024 * 8, 1024 * 8 + 1, 1024 * 9 - 1, 65 * 1024]
+    lengths += [int(n) for n in rng.integers(1025, 1 << 20, 12)]
+    for length in lengths:
+        assert blake3(data[:length]) == reference.blake3(data[:length]).digest(), length
+
+
+def test_inputs_spanning_several_segments_match_the_package(kernel: str) -> None:
+    # Past 4096 chunks the tree is built segment by segment; cover one and a bit.
+    data = numpy.random.default_rng(5).integers(0, 256, 4097 * 1024 + 5, dtype=numpy.uint8)
+    data_bytes = data.tobytes()
+    assert blake3(data_bytes) == reference.blake3(data_bytes).digest()
+    assert blake3(data_bytes[: 8192 * 1024]) == reference.blake3(data_bytes[: 8192 * 1024]).digest()
+
+
+def test_extended_output_and_derive_key_match_the_package(kernel: str) -> None:
+    for length in (0, 1, 31, 32, 33, 64, 65, 200, 1024, 4000):
+        data = vector_input(length)
+        assert blake3(data, length=length) == reference.blake3(data).digest(length)
+        assert blake3(data, derive_key_context="ctx", length=70) == reference.blake3(
+            data, derive_key_context="ctx"
+        ).digest(70)
+    assert blake3(b"abc", length=0) == b""
+
+
+@pytest.mark.parametrize("size", [0, 1, 31, 32, 63, 64, 65, 127, 128, 200, 1023, 1024, 1025, 3000])
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33])
+def test_blake3_many_rows_match_one_by_one(kernel: str, size: int, count: int) -> None:
+    rows = numpy.random.default_rng(size * 100 + count).integers(
+        0, 256, (count, size), dtype=numpy.uint8
+    )
+    key = bytes(range(32))
+    digests = blake3_many(rows)
+    keyed = blake3_many(rows, key=key)
+    assert digests.shape == (count, 32)
+    assert digests.dtype == numpy.uint8
+    for i, row in enumerate(rows):
+        assert bytes(digests[i]) == reference.blake3(row.tobytes()).digest()
+        assert bytes(keyed[i]) == reference.blake3(row.tobytes(), key=key).digest()
+
+
+def test_blake3_many_mixed_lengths_match_one_by_one(kernel: str) -> None:
+    rng = numpy.random.default_rng(7)
+    sizes = [int(n) for n in rng.integers(0, 1100, 700)] + [0, 64, 4096, 5000, 1024, 1025]
+    items: list = [rng.integers(0, 256, n, dtype=numpy.uint8).tobytes() for n in sizes]
+    # Other bytes-like objects are taken through the buffer protocol.
+    items[1] = bytearray(items[1])
+    items[2] = memoryview(items[2])
+    items[3] = numpy.frombuffer(items[3], dtype=numpy.uint8)
+    expected = [reference.blake3(bytes(item)).digest() for item in items]
+    for sequence in (items, tuple(items)):
+        digests = blake3_many(sequence)
+        assert [bytes(row) for row in digests] == expected
+
+
+def test_blake3_many_takes_non_contiguous_arrays_and_views() -> None:
+    wide = numpy.random.default_rng(8).integers(0, 256, (50, 130), dtype=numpy.uint8)
+    strided = wide[::2, ::2]
+    assert not strided.flags.c_contiguous
+    expected = [reference.blake3(row.tobytes()).digest() for row in strided]
+    assert [bytes(row) for row in blake3_many(strided)] == expected
+    column_view = memoryview(wide[:, 3])
+    assert not column_view.c_contiguous
+    assert blake3(column_view) == reference.blake3(wide[:, 3].tobytes()).digest()
+    assert bytes(blake3_many([column_view])[0]) == reference.blake3(wide[:, 3].tobytes()).digest()
+
+
+def test_blake3_many_accepts_any_iterable_of_bytes() -> None:
+    items = (bytes([i]) * i for i in range(20))
+    digests = blake3_many(items)
+    assert [bytes(row) for row in digests] == [
+        reference.blake3(bytes([i]) * i).digest() for i in range(20)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(st.binary(max_size=2100), max_size=40),
+    key=st.one_of(st.none(), st.binary(min_size=32, max_size=32)),
+)
+def test_blake3_many_equals_the_package_on_arbitrary_inputs(items: list, key: bytes | None) -> None:
+    digests = blake3_many(items, key=key)
+    for item, digest in zip(items, digests, strict=True):
+        expected = reference.blake3(item, key=key) if key else reference.blake3(item)
+        assert bytes(digest) == expected.digest()
+
+
+def test_a_non_bytes_item_is_refused_with_its_index() -> None:
+    with pytest.raises(TypeError, match=r"items\[2\].*int"):
+        blake3_many([b"a", b"b", 7])
+    with pytest.raises(TypeError, match=r"items\[0\].*str"):
+        blake3_many(["text"])
+    with pytest.raises(TypeError, match="sequence of bytes-like"):
+        blake3_many(b"abc")
+
+
+def test_arrays_of_the_wrong_dtype_or_shape_are_refused() -> None:
+    with pytest.raises(TypeError, match="uint8"):
+        blake3_many(numpy.zeros((2, 8), dtype=numpy.int32))
+    with pytest.raises(ValueError, match="2-D"):
+        blake3_many(numpy.zeros(8, dtype=numpy.uint8))
+    with pytest.raises(ValueError, match="2-D"):
+        blake3_many(numpy.zeros((2, 2, 2), dtype=numpy.uint8))
+
+
+def test_bad_keys_lengths_and_modes_are_refused() -> None:
+    with pytest.raises(ValueError, match="key: expected 32 bytes, got 31"):
+        blake3(b"x", key=bytes(31))
+    with pytest.raises(ValueError, match="key: expected 32 bytes, got 33"):
+        blake3_many([b"x"], key=bytes(33))
+    with pytest.raises(ValueError, match="length"):
+        blake3(b"x", length=-1)
+    with pytest.raises(ValueError, match="together"):
+        blake3(b"x", key=bytes(32), derive_key_context="c")
+    with pytest.raises(TypeError, match="str"):
+        blake3("text")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="derive_key_context"):
+        blake3(b"x", derive_key_context=5)  # type: ignore[arg-type]
+    with pytest.raises(LedgerError):
+        blake3(b"x", key=bytes(1))
+
+
+def test_the_default_kernel_is_the_widest_available() -> None:
+    assert simd_kernel() == KERNELS[0]
+    assert "portable" in KERNELS
+    assert ledgercore.simd_kernel() == simd_kernel()
+
+
+def test_an_unknown_kernel_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown SIMD kernel"):
+        set_simd_kernel("avx9000")
+
+
+def run_with_simd(value: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LEDGERCORE_SIMD": value}
+    code = "import ledgercore; print(ledgercore.simd_kernel())"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_the_environment_pins_each_available_kernel(name: str) -> None:
+    completed = run_with_simd(name)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == name
+
+
+def test_the_environment_refuses_an_unknown_or_missing_kernel() -> None:
+    completed = run_with_simd("neon-please")
+    assert completed.returncode != 0
+    assert "LEDGERCORE_SIMD=neon-please" in completed.stderr
+    missing = [name for name in ("sse41", "avx2") if name not in KERNELS]
+    for name in missing:
+        completed = run_with_simd(name)
+        assert completed.returncode != 0
+        assert "not available" in completed.stderr
+
+
+def test_unsupported_error_is_a_ledger_error() -> None:
+    assert issubclass(UnsupportedError, LedgerError)
