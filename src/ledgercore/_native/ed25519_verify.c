@@ -221,6 +221,7 @@ typedef struct {
     uint64_t (*k)[4];
     uint64_t (*S)[4];
     uint64_t (*z)[2];
+    uint32_t *key_id; /* which distinct key (a key_cache record) signature j is under */
 } chunk_state;
 
 /* Below this many signatures, a failed range is settled one signature at a time: a batch check
@@ -296,6 +297,7 @@ static void chunk_free(chunk_state *c) {
     free(c->k);
     free(c->S);
     free(c->z);
+    free(c->key_id);
 }
 
 static int chunk_alloc(chunk_state *c, size_t m) {
@@ -307,15 +309,19 @@ static int chunk_alloc(chunk_state *c, size_t m) {
     c->k = malloc(m * sizeof *c->k);
     c->S = malloc(m * sizeof *c->S);
     c->z = malloc(m * sizeof *c->z);
-    if (c->position && c->affine && c->niels && c->scalars && c->k && c->S && c->z) return LC_OK;
+    c->key_id = malloc(m * sizeof *c->key_id);
+    if (c->position && c->affine && c->niels && c->scalars && c->k && c->S && c->z && c->key_id) {
+        return LC_OK;
+    }
     chunk_free(c);
     return LC_ERROR_MEMORY;
 }
 
-/* Raw keys seen in one chunk, decoded once each: a ledger's batch holds many signatures by the same
- * accounts. Open addressing over a power-of-two table of record indices; a key whose probe runs
- * past KEY_CACHE_PROBES_MAX is decoded without being cached, so crafted keys that collide cost at
- * most that many probes each, never quadratic time. */
+/* The distinct keys of one chunk, each decoded once: a ledger's batch holds many signatures by
+ * the same accounts. Keys get record indices in order of first sight; open addressing over a
+ * power-of-two table finds a repeated key. A key whose probe runs past KEY_CACHE_PROBES_MAX gets
+ * a record of its own without entering the table, so crafted colliding keys cost a bounded
+ * number of comparisons each, never quadratic time. */
 #define KEY_CACHE_PROBES_MAX 16
 #define KEY_CACHE_EMPTY UINT32_MAX
 
@@ -328,7 +334,7 @@ typedef struct {
 static int key_cache_alloc(key_cache *cache, size_t capacity) {
     size_t slots = 16;
     while (slots < 2 * capacity) slots *= 2;
-    cache->records = malloc(capacity * LC_ED25519_DECODED_KEY_SIZE);
+    cache->records = malloc((capacity ? capacity : 1) * LC_ED25519_DECODED_KEY_SIZE);
     cache->slots = malloc(slots * sizeof *cache->slots);
     cache->record_count = 0;
     cache->record_capacity = capacity;
@@ -343,54 +349,61 @@ static void key_cache_free(key_cache *cache) {
     free(cache->slots);
 }
 
-/* The decoded record of key: found, or decoded now into scratch (a record of the caller's). */
-static const uint8_t *key_cache_record(key_cache *cache, const uint8_t key[32], uint8_t *scratch) {
+static const uint8_t *key_cache_record(const key_cache *cache, size_t index) {
+    LC_ASSERT(index < cache->record_count);
+    return cache->records + index * LC_ED25519_DECODED_KEY_SIZE;
+}
+
+/* The record index of key, found or made: from decoded_record when the caller has one (decoded
+ * keys), else by decoding key. */
+static uint32_t key_cache_index(key_cache *cache, const uint8_t key[32],
+                                const uint8_t *decoded_record) {
     uint64_t h = lc_load64_le(key) ^ lc_load64_le(key + 8) * 0x9e3779b97f4a7c15u;
     h ^= lc_load64_le(key + 16) * 0xc2b2ae3d27d4eb4fu ^ lc_load64_le(key + 24);
     h *= 0xff51afd7ed558ccdu;
     size_t slot = (size_t)(h >> 17) & cache->slot_mask;
+    uint32_t *free_slot = NULL;
     for (int probe = 0; probe < KEY_CACHE_PROBES_MAX; probe++) {
         const uint32_t index = cache->slots[slot];
         if (index == KEY_CACHE_EMPTY) {
-            LC_ASSERT(cache->record_count < cache->record_capacity);
-            uint8_t *record = cache->records + cache->record_count * LC_ED25519_DECODED_KEY_SIZE;
-            decode_key_record(record, key);
-            cache->slots[slot] = (uint32_t)cache->record_count++;
-            return record;
+            free_slot = &cache->slots[slot];
+            break;
         }
-        const uint8_t *record = cache->records + (size_t)index * LC_ED25519_DECODED_KEY_SIZE;
-        if (memcmp(record, key, 32) == 0) return record;
+        if (memcmp(key_cache_record(cache, index), key, 32) == 0) return index;
         slot = (slot + 1) & cache->slot_mask;
     }
-    decode_key_record(scratch, key);
-    return scratch;
+    LC_ASSERT(cache->record_count < cache->record_capacity);
+    const uint32_t index = (uint32_t)cache->record_count++;
+    uint8_t *record = cache->records + (size_t)index * LC_ED25519_DECODED_KEY_SIZE;
+    if (decoded_record != NULL) {
+        memcpy(record, decoded_record, LC_ED25519_DECODED_KEY_SIZE);
+    } else {
+        decode_key_record(record, key);
+    }
+    if (free_slot != NULL) *free_slot = index;
+    return index;
 }
 
-/* Runs prepare() on signatures start..end-1, keeping those the equation must decide. Raw keys go
- * through the chunk's key cache, so each distinct key is decoded once. */
-static int chunk_prepare(chunk_state *c, const batch_job *job, size_t start, size_t end) {
+/* Runs prepare() on signatures start..end-1, keeping those the equation must decide. Every key
+ * goes through the chunk's key cache, so each distinct raw key is decoded once. */
+static void chunk_prepare(chunk_state *c, key_cache *cache, const batch_job *job, size_t start,
+                          size_t end) {
     const int decoded = job->key_size == LC_ED25519_DECODED_KEY_SIZE;
-    key_cache cache = {0};
-    if (!decoded && key_cache_alloc(&cache, end - start) != LC_OK) {
-        key_cache_free(&cache);
-        return LC_ERROR_MEMORY;
-    }
-    uint8_t scratch[LC_ED25519_DECODED_KEY_SIZE];
     for (size_t i = start; i < end; i++) {
         const uint8_t *key = job->public_keys + i * job->key_size;
         const size_t j = c->count;
+        const uint32_t key_id = key_cache_index(cache, key, decoded ? key : NULL);
         const signature_job sj = {
-            .key = key, .key_record = decoded ? key : key_cache_record(&cache, key, scratch),
+            .key = key, .key_record = key_cache_record(cache, key_id),
             .message = job->messages[i], .message_size = job->message_sizes[i],
             .signature = job->signatures + 64 * i, .R = &c->affine[2 * j],
             .A = &c->affine[2 * j + 1], .k = c->k[j], .S = c->S[j]};
         job->valid[i] = 0;
         if (!prepare(&sj)) continue;
         c->position[j] = i;
+        c->key_id[j] = key_id;
         c->count++;
     }
-    if (!decoded) key_cache_free(&cache);
-    return LC_OK;
 }
 
 /* The random coefficients z_j (128 bits each, never zero) and the scalars that use them. */
@@ -410,13 +423,79 @@ static int chunk_coefficients(chunk_state *c) {
     return LC_OK;
 }
 
+/* The combined equation of the whole chunk with the terms of each distinct key merged:
+ * sum over j of [z_j k_j]A_j = sum over keys u of [sum of z_j k_j under u]A_u, the same point
+ * computed with one point per key. Returns 1, 0, or a negative status. */
+static int merged_chunk_holds(const chunk_state *c, const key_cache *cache) {
+    const size_t keys = cache->record_count, points = c->count + keys;
+    ge25519_affine *affine = malloc(points * sizeof *affine);
+    ge25519_niels *niels = malloc(points * sizeof *niels);
+    uint64_t(*scalars)[4] = malloc(points * sizeof *scalars);
+    uint64_t(*wide)[8] = calloc(keys ? keys : 1, sizeof *wide);
+    int status = LC_ERROR_MEMORY;
+    if (affine != NULL && niels != NULL && scalars != NULL && wide != NULL) {
+        uint64_t sum[8] = {0}, product[8], base_scalar[4];
+        for (size_t j = 0; j < c->count; j++) {
+            affine[j] = c->affine[2 * j];
+            niels[j] = c->niels[2 * j];
+            memcpy(scalars[j], c->scalars[2 * j], sizeof scalars[j]);
+            const uint64_t zk[8] = {c->scalars[2 * j + 1][0], c->scalars[2 * j + 1][1],
+                                    c->scalars[2 * j + 1][2], c->scalars[2 * j + 1][3]};
+            lc_sc25519_add_wide(wide[c->key_id[j]], zk);
+            const uint64_t z[4] = {c->z[j][0], c->z[j][1], 0, 0};
+            lc_sc25519_mul_wide(product, z, c->S[j]);
+            lc_sc25519_add_wide(sum, product);
+        }
+        size_t used = c->count;
+        for (size_t u = 0; u < keys; u++) {
+            const uint8_t *record = key_cache_record(cache, u);
+            if (record[DECODED_KEY_VALID_OFFSET] != 1) continue; /* no signature kept under it */
+            memcpy(&affine[used], record + DECODED_KEY_POINT_OFFSET, sizeof affine[used]);
+            ge25519_affine_to_niels(&niels[used], &affine[used]);
+            lc_sc25519_reduce512(scalars[used], wide[u]);
+            used++;
+        }
+        lc_sc25519_reduce512(base_scalar, sum);
+        lc_sc25519_neg(base_scalar, base_scalar);
+        ge25519_p3 total;
+        status = lc_ed25519_msm(&total, affine, niels, (const uint64_t(*)[4])scalars, used,
+                                base_scalar);
+        if (status == LC_OK) status = lc_ge25519_times8_is_identity(&total);
+    }
+    free(affine);
+    free(niels);
+    free(scalars);
+    free(wide);
+    return status;
+}
+
+/* Settles the chunk: with repeated keys, one merged check first (the usual all-valid case then
+ * costs one multi-scalar multiplication with a point per key), then bisection if it fails. */
+static int settle_chunk(const chunk_state *c, const key_cache *cache, uint8_t *valid) {
+    if (cache->record_count >= c->count || c->count <= BISECT_SINGLE_MAX) {
+        return settle_range(c, 0, c->count, 0, valid);
+    }
+    const int holds = merged_chunk_holds(c, cache);
+    if (holds < 0) return holds;
+    if (holds) {
+        for (size_t j = 0; j < c->count; j++) valid[c->position[j]] = 1;
+        return LC_OK;
+    }
+    return settle_range(c, 0, c->count, 1, valid);
+}
+
 static int verify_chunk(batch_job *job, size_t start, size_t end) {
     chunk_state c;
+    key_cache cache = {0};
     int status = chunk_alloc(&c, end - start);
     if (status != LC_OK) return status;
-    status = chunk_prepare(&c, job, start, end);
-    if (status == LC_OK) status = chunk_coefficients(&c);
-    if (status == LC_OK) status = settle_range(&c, 0, c.count, 0, job->valid);
+    status = key_cache_alloc(&cache, end - start);
+    if (status == LC_OK) {
+        chunk_prepare(&c, &cache, job, start, end);
+        status = chunk_coefficients(&c);
+    }
+    if (status == LC_OK) status = settle_chunk(&c, &cache, job->valid);
+    key_cache_free(&cache);
     chunk_free(&c);
     return status;
 }
