@@ -83,12 +83,18 @@ def _owner_keys_ok(owner_keys: numpy.ndarray) -> numpy.ndarray:
     from ledgercore.keys import check_public_key
 
     ok = numpy.zeros(len(owner_keys), dtype=numpy.uint8)
+    verdicts: dict[bytes, int] = {}  # many accounts may share an owner: check each key once
     for row, key in enumerate(owner_keys):
-        try:
-            check_public_key(key.tobytes())
-        except ValueError:
-            continue
-        ok[row] = 1
+        raw = key.tobytes()
+        verdict = verdicts.get(raw)
+        if verdict is None:
+            try:
+                check_public_key(raw)
+                verdict = 1
+            except ValueError:
+                verdict = 0
+            verdicts[raw] = verdict
+        ok[row] = verdict
     return ok
 
 

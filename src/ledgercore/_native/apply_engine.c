@@ -111,7 +111,6 @@ static int grow(void **array, size_t *capacity, size_t need, size_t item_size) {
     while (new_capacity < need) new_capacity *= 2;
     void *grown = realloc(*array, new_capacity * item_size);
     if (grown == NULL) return LC_ERROR_MEMORY;
-    lc_populate((char *)grown + *capacity * item_size, (new_capacity - *capacity) * item_size);
     *array = grown;
     *capacity = new_capacity;
     return LC_OK;
@@ -180,6 +179,12 @@ static int reserve_for_transfers(lc_engine *e, size_t count) {
     }
     if (status == LC_OK) status = lc_idmap_reserve(&e->transfer_map, count);
     if (status == LC_OK) status = lc_idmap_reserve(&e->failed_map, count);
+    if (status == LC_OK) {
+        /* Fault in, in one call, the part of the store this batch may write: not the whole
+         * doubled capacity, which could be twice what is ever used. */
+        lc_populate(&e->transfers[e->transfer_count], count * sizeof(stored_transfer));
+        lc_populate(&e->transfer_status[e->transfer_count], count);
+    }
     return status;
 }
 

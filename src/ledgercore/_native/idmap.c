@@ -29,9 +29,10 @@ static inline unsigned __int128 row_id(const lc_idmap *map, uint32_t index) {
 
 void lc_populate(void *memory, size_t size) {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    /* Whole pages covering the range: a page already faulted in is left as it is. */
     const uintptr_t page = 4096;
-    uintptr_t start = ((uintptr_t)memory + page - 1) & ~(page - 1);
-    uintptr_t end = ((uintptr_t)memory + size) & ~(page - 1);
+    uintptr_t start = (uintptr_t)memory & ~(page - 1);
+    uintptr_t end = ((uintptr_t)memory + size + page - 1) & ~(page - 1);
     if (memory != NULL && end > start) (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 #else
     (void)memory;
