@@ -34,12 +34,14 @@ which libsodium refuses and these rules accept when the cofactored equation hold
 
 Batches
 -------
-`verify_batch` checks one random linear combination of the equations of each chunk with one
-multi-scalar multiplication (Straus for small chunks, Pippenger's buckets for large ones), with
-128-bit coefficients drawn in C from the operating system's CSPRNG (getrandom(2) on Linux,
-arc4random_buf(3) on macOS and the BSDs). A chunk that fails is bisected until the bad
-signatures are named; each is confirmed by the single-signature check. A bad signature survives a
-batch only with probability about 2**-128.
+`verify_batch` splits the signatures into chunks (one per thread, at most 16,384 each) and checks
+one random linear combination of the equations of each chunk with one multi-scalar
+multiplication (Straus for small chunks, Pippenger's buckets for large ones), with 128-bit
+coefficients drawn in C from the operating system's CSPRNG (getrandom(2) on Linux,
+arc4random_buf(3) on macOS and the BSDs). Within a chunk each distinct public key is decoded
+once, and the first check merges the terms of signatures by the same key. A chunk that fails is
+bisected until the bad signatures are named; each is confirmed by the single-signature check. A
+bad signature survives a batch only with probability about 2**-128.
 
 Example:
     >>> from ledgercore.ed25519 import verify
@@ -219,8 +221,8 @@ def decode_public_keys(public_keys: Any) -> numpy.ndarray:
     """Decode public keys once, for many later `verify_batch` calls.
 
     A ledger verifies many signatures from the same accounts; passing decoded keys saves one
-    point decompression (about a fifth of the work) per signature. An undecodable key is kept,
-    and every signature checked against it is False.
+    point decompression per distinct key and call (about a quarter of the work of a signature
+    whose key appears once). An undecodable key is kept; every signature under it is False.
 
     Args:
         public_keys: an (n, 32) uint8 array or a sequence of n 32-byte values.
