@@ -340,6 +340,7 @@ def test_state_tree_bad_update_changes_nothing():
 def test_roots_do_not_depend_on_the_thread_count():
     rows = numpy.random.default_rng(5).integers(0, 256, size=(70_001, 100), dtype=numpy.uint8)
     expected = merkle_root(rows, threads=1)
+    assert native.root_of_hashes(native.hash_leaves(rows, "rows", 2), 2) == expected
     assert merkle_root(list(map(bytes, rows[:1000]))) == merkle_root(rows[:1000], threads=1)
     for threads in (2, 3, 7):
         assert merkle_root(rows, threads=threads) == expected

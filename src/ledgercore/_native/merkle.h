@@ -42,6 +42,14 @@ int lc_merkle_hash_leaves(const uint8_t *leaves, size_t count, size_t leaf_size,
 int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes, size_t count,
                                uint8_t *out);
 
+/* The RFC 9162 root over leaf data (the empty root when count is 0), streamed: leaves are
+ * hashed and reduced chunk by chunk in cache-sized buffers, contiguous runs of chunks spread
+ * over up to `thread_count` threads. Leaves are rows of leaf_size bytes, or pointers and sizes. */
+int lc_merkle_root(const uint8_t *leaves, size_t count, size_t leaf_size,
+                   uint8_t out[LC_MERKLE_HASH_SIZE], unsigned thread_count);
+int lc_merkle_root_ptrs(const uint8_t *const *leaves, const size_t *sizes, size_t count,
+                        uint8_t out[LC_MERKLE_HASH_SIZE], unsigned thread_count);
+
 /* The RFC 9162 root over `count` leaf hashes (the empty root when count is 0). `hashes` is
  * overwritten: it holds each level in turn, reduced in place by the node kernel. */
 int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[LC_MERKLE_HASH_SIZE],

@@ -20,6 +20,10 @@ cdef extern from "merkle.h" nogil:
                               unsigned thread_count)
     int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes,
                                    size_t count, uint8_t *out)
+    int lc_merkle_root(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t *out,
+                       unsigned thread_count)
+    int lc_merkle_root_ptrs(const uint8_t *const *leaves, const size_t *sizes, size_t count,
+                            uint8_t *out, unsigned thread_count)
     int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t *out,
                                  unsigned thread_count)
 

@@ -186,13 +186,28 @@ def root_of_hashes(object hashes, object threads=None):
 def merkle_root(object leaves, object threads=None):
     """The RFC 9162 root over leaf data; see ledgercore.merkle.merkle_root."""
     cdef unsigned thread_count = check_threads(threads)
-    cdef uint8_t[:, ::1] work = hash_leaves(leaves, "leaves", thread_count)
-    cdef size_t count = work.shape[0]
+    rows = as_rows(leaves, "leaves")
+    cdef LeafPointers pointers = None if rows is not None else LeafPointers(leaves, "leaves")
+    cdef Py_ssize_t count = rows.shape[0] if rows is not None else pointers.count
+    if <uint64_t>count > LC_MERKLE_LEAF_COUNT_MAX:
+        raise LedgerValueError(f"leaves: {count} leaves, at most {LC_MERKLE_LEAF_COUNT_MAX}")
+    cdef const uint8_t[:, ::1] row_view
+    cdef uint8_t empty_row = 0
+    cdef const uint8_t *rows_ptr = &empty_row
+    cdef size_t leaf_size
     cdef uint8_t out[32]
-    cdef uint8_t *work_ptr = &work[0, 0] if count > 0 else NULL
     cdef int status
-    with nogil:
-        status = lc_merkle_root_of_hashes(work_ptr, count, out, thread_count)
+    if rows is not None:
+        row_view = rows
+        leaf_size = row_view.shape[1]
+        if leaf_size > 0 and count > 0:
+            rows_ptr = &row_view[0, 0]
+        with nogil:
+            status = lc_merkle_root(rows_ptr, count, leaf_size, out, thread_count)
+    else:
+        with nogil:
+            status = lc_merkle_root_ptrs(pointers.pointers, pointers.sizes, count, out,
+                                         thread_count)
     check_status(status, "leaves")
     return bytes((<const char *>out)[:32])
 

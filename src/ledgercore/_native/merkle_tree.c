@@ -36,6 +36,11 @@
 
 #define CACHE_LINE_SIZE 64u
 
+/* Leaves per chunk of a streamed root: 16,384 leaf hashes are 512 KiB, one core's second-level
+ * cache on the machines we size for, so a chunk is hashed and reduced without leaving it. A
+ * power of two, and at most LC_BATCH_SIZE_MAX rows for one many-input call. */
+#define ROOT_CHUNK_LEAF_COUNT 16384u
+
 /* A level's first allocation, in hashes: one 4 KiB page. */
 #define LEVEL_CAPACITY_MIN 128u
 
@@ -45,6 +50,8 @@
 
 LC_STATIC_ASSERT(PAIR_SIZE == LC_BLAKE3_BLOCK_SIZE);
 LC_STATIC_ASSERT(PAIR_SIZE == CACHE_LINE_SIZE);
+LC_STATIC_ASSERT((ROOT_CHUNK_LEAF_COUNT & (ROOT_CHUNK_LEAF_COUNT - 1)) == 0);
+LC_STATIC_ASSERT(ROOT_CHUNK_LEAF_COUNT <= LC_BATCH_SIZE_MAX);
 LC_STATIC_ASSERT(HASH_SIZE == LC_BLAKE3_DIGEST_SIZE);
 
 /* blake3(b"", derive_key_context="ledgercore 2026-11 merkle leaf v1"). */
@@ -192,19 +199,13 @@ int lc_merkle_hash_leaves_ptrs(const uint8_t *const *leaves, const size_t *sizes
     return LC_OK;
 }
 
-/* Level by level; an odd last node moves up unchanged, which builds exactly the RFC 9162 shape
- * (the left subtree of every node holds the largest power of two of leaves below its total). */
-int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZE],
-                             unsigned thread_count) {
-    if (out == NULL || check_thread_count(thread_count) != LC_OK) return LC_ERROR_ARGUMENT;
-    if (count == 0) {
-        memcpy(out, lc_merkle_empty_root, HASH_SIZE);
-        return LC_OK;
-    }
-    if (hashes == NULL || (uint64_t)count > LC_MERKLE_LEAF_COUNT_MAX) return LC_ERROR_ARGUMENT;
-    /* Two buffers taking turns: the kernel never reads and writes the same bytes in one call. */
-    uint8_t *other = malloc((count / 2 + 1) * HASH_SIZE);
-    if (other == NULL) return LC_ERROR_MEMORY;
+/* Level by level, in place through a second buffer (the kernel never reads and writes the same
+ * bytes in one call); an odd last node moves up unchanged, which builds exactly the RFC 9162
+ * shape (the left subtree of every node holds the largest power of two of leaves below its
+ * total). `other` holds count / 2 + 1 hashes. */
+static void reduce_to_root(uint8_t *hashes, size_t count, uint8_t *other, uint8_t out[HASH_SIZE],
+                           unsigned thread_count) {
+    LC_ASSERT(count >= 1);
     uint8_t *level = hashes;
     uint8_t *next = other;
     size_t n = count;
@@ -220,8 +221,128 @@ int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZ
         next = swap;
     }
     memcpy(out, level, HASH_SIZE);
+}
+
+int lc_merkle_root_of_hashes(uint8_t *hashes, size_t count, uint8_t out[HASH_SIZE],
+                             unsigned thread_count) {
+    if (out == NULL || check_thread_count(thread_count) != LC_OK) return LC_ERROR_ARGUMENT;
+    if (count == 0) {
+        memcpy(out, lc_merkle_empty_root, HASH_SIZE);
+        return LC_OK;
+    }
+    if (hashes == NULL || (uint64_t)count > LC_MERKLE_LEAF_COUNT_MAX) return LC_ERROR_ARGUMENT;
+    uint8_t *other = malloc((count / 2 + 1) * HASH_SIZE);
+    if (other == NULL) return LC_ERROR_MEMORY;
+    reduce_to_root(hashes, count, other, out, thread_count);
     free(other);
     return LC_OK;
+}
+
+/* Leaves for a streamed root: rows of leaf_size bytes, or pointers and sizes. */
+typedef struct {
+    const uint8_t *rows;
+    size_t leaf_size;
+    const uint8_t *const *pointers;
+    const size_t *sizes;
+} leaf_source;
+
+static int hash_leaf_range(const leaf_source *source, size_t first, size_t count, uint8_t *out) {
+    if (source->pointers != NULL) {
+        return lc_blake3_many_ptrs(source->pointers + first, source->sizes + first, count,
+                                   lc_merkle_leaf_key, out);
+    }
+    return lc_blake3_many(source->rows + first * source->leaf_size, count, source->leaf_size,
+                          lc_merkle_leaf_key, out);
+}
+
+/* Chunks [first_chunk, stop_chunk) of a streamed root: each chunk's leaves are hashed and
+ * reduced to the chunk's root in a buffer small enough to stay in the core's cache. */
+typedef struct {
+    const leaf_source *source;
+    size_t leaf_count;
+    size_t first_chunk;
+    size_t stop_chunk;
+    uint8_t *chunk_roots;
+    int status;
+} root_share;
+
+static void *root_share_run(void *argument) {
+    root_share *share = argument;
+    uint8_t *work = malloc((ROOT_CHUNK_LEAF_COUNT + ROOT_CHUNK_LEAF_COUNT / 2 + 1) * HASH_SIZE);
+    if (work == NULL) {
+        share->status = LC_ERROR_MEMORY;
+        return NULL;
+    }
+    uint8_t *other = work + ROOT_CHUNK_LEAF_COUNT * HASH_SIZE;
+    share->status = LC_OK;
+    for (size_t chunk = share->first_chunk; chunk < share->stop_chunk; chunk++) {
+        size_t first = chunk * ROOT_CHUNK_LEAF_COUNT;
+        size_t count = share->leaf_count - first;
+        if (count > ROOT_CHUNK_LEAF_COUNT) count = ROOT_CHUNK_LEAF_COUNT;
+        int status = hash_leaf_range(share->source, first, count, work);
+        if (status != LC_OK) {
+            share->status = status;
+            break;
+        }
+        reduce_to_root(work, count, other, share->chunk_roots + chunk * HASH_SIZE, 1);
+    }
+    free(work);
+    return NULL;
+}
+
+/* The root of many leaves without holding all their hashes: chunks of ROOT_CHUNK_LEAF_COUNT
+ * leaves (a power of two, so every chunk but the last is a complete subtree) are reduced to
+ * their roots, contiguous runs of chunks on each thread, then the chunk roots are reduced the
+ * same way. The partial last chunk's root is what the level-by-level reduction of the whole
+ * would carry up to that level, so the result is the RFC 9162 root. */
+static int root_streamed(const leaf_source *source, size_t count, uint8_t out[HASH_SIZE],
+                         unsigned thread_count) {
+    if (out == NULL || check_thread_count(thread_count) != LC_OK) return LC_ERROR_ARGUMENT;
+    if (count == 0) {
+        memcpy(out, lc_merkle_empty_root, HASH_SIZE);
+        return LC_OK;
+    }
+    if ((uint64_t)count > LC_MERKLE_LEAF_COUNT_MAX) return LC_ERROR_ARGUMENT;
+    size_t chunk_count = (count + ROOT_CHUNK_LEAF_COUNT - 1) / ROOT_CHUNK_LEAF_COUNT;
+    uint8_t *chunk_roots = malloc((chunk_count + chunk_count / 2 + 1) * HASH_SIZE);
+    if (chunk_roots == NULL) return LC_ERROR_MEMORY;
+    size_t share_count = chunk_count < thread_count ? chunk_count : thread_count;
+    root_share shares[LC_THREAD_COUNT_MAX];
+    pthread_t threads[LC_THREAD_COUNT_MAX];
+    int started[LC_THREAD_COUNT_MAX];
+    for (size_t t = 0; t < share_count; t++) {
+        shares[t] = (root_share){source, count, chunk_count * t / share_count,
+                                 chunk_count * (t + 1) / share_count, chunk_roots, LC_OK};
+    }
+    for (size_t t = 1; t < share_count; t++) {
+        started[t] = pthread_create(&threads[t], NULL, root_share_run, &shares[t]) == 0;
+        if (!started[t]) root_share_run(&shares[t]);
+    }
+    root_share_run(&shares[0]);
+    int status = shares[0].status;
+    for (size_t t = 1; t < share_count; t++) {
+        if (started[t]) pthread_join(threads[t], NULL);
+        if (shares[t].status != LC_OK) status = shares[t].status;
+    }
+    if (status == LC_OK) {
+        reduce_to_root(chunk_roots, chunk_count, chunk_roots + chunk_count * HASH_SIZE, out, 1);
+    }
+    free(chunk_roots);
+    return status;
+}
+
+int lc_merkle_root(const uint8_t *leaves, size_t count, size_t leaf_size, uint8_t out[HASH_SIZE],
+                   unsigned thread_count) {
+    if (count > 0 && leaves == NULL) return LC_ERROR_ARGUMENT;
+    leaf_source source = {leaves, leaf_size, NULL, NULL};
+    return root_streamed(&source, count, out, thread_count);
+}
+
+int lc_merkle_root_ptrs(const uint8_t *const *leaves, const size_t *sizes, size_t count,
+                        uint8_t out[HASH_SIZE], unsigned thread_count) {
+    if (count > 0 && (leaves == NULL || sizes == NULL)) return LC_ERROR_ARGUMENT;
+    leaf_source source = {NULL, 0, leaves, sizes};
+    return root_streamed(&source, count, out, thread_count);
 }
 
 /* ---- the complete-subtree store ------------------------------------------------------------ */
