@@ -60,6 +60,7 @@ LIBRARIES: dict[str, tuple[list[str], list[tuple[str, str, list[str]]]]] = {
         [
             ("blake3_sse41.c", "x86_64", ["-msse4.1"]),
             ("blake3_avx2.c", "x86_64", ["-mavx2"]),
+            ("blake3_neon.c", "arm64", []),
         ],
     ),
     "merkle": (["merkle_tree.c"], []),

@@ -231,7 +231,7 @@ def test_the_environment_refuses_an_unknown_or_missing_kernel() -> None:
     completed = run_with_simd("neon-please")
     assert completed.returncode != 0
     assert "LEDGERCORE_SIMD=neon-please" in completed.stderr
-    missing = [name for name in ("sse41", "avx2") if name not in KERNELS]
+    missing = [name for name in ("sse41", "avx2", "neon") if name not in KERNELS]
     for name in missing:
         completed = run_with_simd(name)
         assert completed.returncode != 0

@@ -1,12 +1,13 @@
 """BLAKE3 hashing: one input in any mode, or many inputs at once in SIMD lanes.
 
 ledgercore implements BLAKE3 natively (portable C, plus SSE4.1 and AVX2 kernels on x86-64 chosen
-at run time from the CPU's features). `blake3` hashes one input of any size in the three modes of
-the specification, with extended output; `blake3_many` hashes many independent inputs, several per
-SIMD instruction, which is what a ledger needs for transfer records and Merkle nodes.
+at run time from the CPU's features, and a NEON kernel on ARM64, where NEON is always present).
+`blake3` hashes one input of any size in the three modes of the specification, with extended
+output; `blake3_many` hashes many independent inputs, several per SIMD instruction, which is what
+a ledger needs for transfer records and Merkle nodes.
 
-The environment variable ``LEDGERCORE_SIMD=portable|sse41|avx2`` pins a kernel when ledgercore is
-imported; a kernel this CPU or build cannot run is refused with `UnsupportedError`.
+The environment variable ``LEDGERCORE_SIMD=portable|sse41|avx2|neon`` pins a kernel when ledgercore
+is imported; a kernel this CPU or build cannot run is refused with `UnsupportedError`.
 
 Example:
     >>> from ledgercore import blake3, blake3_many
@@ -168,10 +169,10 @@ def blake3_many(
 
 
 def simd_kernel() -> str:
-    """The name of the BLAKE3 kernel in use: "avx2", "sse41" or "portable".
+    """The name of the BLAKE3 kernel in use: "avx2", "sse41", "neon" or "portable".
 
     Example:
-        >>> simd_kernel() in ("portable", "sse41", "avx2")
+        >>> simd_kernel() in ("portable", "sse41", "avx2", "neon")
         True
     """
     return _native.kernel_name()
@@ -191,7 +192,7 @@ def set_simd_kernel(name: str) -> None:
     """Pin one kernel for the rest of the process (the tests use it to cover every kernel).
 
     Args:
-        name: "portable", "sse41" or "avx2".
+        name: "portable", "sse41", "avx2" or "neon".
 
     Raises:
         ValueError: the name is not a kernel's name.

@@ -1,5 +1,5 @@
 /* Chooses the BLAKE3 kernel once, from what this build linked in and what CPUID says the CPU and
- * the operating system support, widest first. lc_blake3_set_kernel pins another one (tests and
+ * the operating system support (NEON needs no check: every AArch64 CPU has it), widest first. lc_blake3_set_kernel pins another one (tests and
  * LEDGERCORE_SIMD), refusing a kernel the CPU cannot run. */
 #include <string.h>
 
@@ -16,9 +16,15 @@ static const lc_b3_kernel kernel_sse41 = {"sse41", 4, lc_b3_hash_lanes_sse41};
 #if defined(LC_HAVE_AVX2)
 static const lc_b3_kernel kernel_avx2 = {"avx2", 8, lc_b3_hash_lanes_avx2};
 #endif
+#if defined(LC_HAVE_NEON)
+static const lc_b3_kernel kernel_neon = {"neon", 4, lc_b3_hash_lanes_neon};
+#endif
 
 /* Widest first: the default is the first one the CPU supports. */
 static const lc_b3_kernel *const KERNELS[] = {
+#if defined(LC_HAVE_NEON)
+    &kernel_neon,
+#endif
 #if defined(LC_HAVE_AVX2)
     &kernel_avx2,
 #endif
@@ -53,6 +59,16 @@ static bool cpu_supports(const lc_b3_kernel *kernel) {
         return (ebx & bit_AVX2) != 0;
     }
 #endif
+#if defined(LC_HAVE_NEON)
+    /* NEON is mandatory on AArch64; a build that linked the kernel elsewhere still refuses it. */
+    if (strcmp(kernel->name, "neon") == 0) {
+#if defined(__aarch64__) && defined(__ARM_NEON)
+        return true;
+#else
+        return false;
+#endif
+    }
+#endif
     return false;
 }
 
@@ -84,7 +100,7 @@ static const lc_b3_kernel *find_kernel(const char *name) {
 
 static bool known_name(const char *name) {
     return strcmp(name, "portable") == 0 || strcmp(name, "sse41") == 0 ||
-           strcmp(name, "avx2") == 0;
+           strcmp(name, "avx2") == 0 || strcmp(name, "neon") == 0;
 }
 
 int lc_blake3_kernel_available(const char *name) {

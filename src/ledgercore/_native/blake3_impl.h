@@ -89,6 +89,9 @@ void lc_b3_hash_lanes_sse41(const lc_b3_lanes *lanes);
 #if defined(LC_HAVE_AVX2)
 void lc_b3_hash_lanes_avx2(const lc_b3_lanes *lanes);
 #endif
+#if defined(LC_HAVE_NEON)
+void lc_b3_hash_lanes_neon(const lc_b3_lanes *lanes);
+#endif
 
 /* The kernel in use; chosen on first call from the CPU's features (blake3_dispatch.c). */
 const lc_b3_kernel *lc_b3_kernel_selected(void);
