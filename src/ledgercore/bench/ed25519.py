@@ -38,7 +38,7 @@ KEY_COUNT = 1_024
 FULL_BATCH_SIZES = (64, 256, 1_024, 4_096, 16_384)
 QUICK_BATCH_SIZES = (64, 1_024, 4_096)
 FULL_LOOP_COUNT = 2_000
-QUICK_LOOP_COUNT = 300
+QUICK_LOOP_COUNT = 200
 BASELINE = "PyNaCl VerifyKey.verify in a Python loop, one thread"
 
 
@@ -81,6 +81,7 @@ def _thread_count() -> int:
 def run(ctx: Any) -> list:
     """Time every Ed25519 figure beside the PyNaCl baseline; returns ctx.result(...) records."""
     sizes = QUICK_BATCH_SIZES if ctx.quick else FULL_BATCH_SIZES
+    repeat = 3 if ctx.quick else 5
     loop_count = QUICK_LOOP_COUNT if ctx.quick else FULL_LOOP_COUNT
     public_keys, messages, signatures = signed_batch(max(max(sizes), loop_count))
     # The baseline and the single verifier, on the same first loop_count signatures.
@@ -123,9 +124,10 @@ def run(ctx: Any) -> list:
 
                 results.append(
                     ctx.result(
-                        operation=f"verify_batch, n = {n}, {label}",
+                        operation=f"verify_batch, n = {n}, {threads} thread{'s' * (threads > 1)}, "
+                        f"{label}",
                         items=n,
-                        seconds=ctx.measure(batch, items=n, repeat=5 if n <= 4_096 else 3),
+                        seconds=ctx.measure(batch, items=n, repeat=repeat),
                         baseline_items=loop_count,
                         threads=threads,
                         **common,
