@@ -134,6 +134,41 @@ def test_blake3_many_mixed_lengths_match_one_by_one(kernel: str) -> None:
         assert [bytes(row) for row in digests] == expected
 
 
+def test_blake3_many_lists_span_several_pieces_in_order() -> None:
+    # Small inputs are hashed a piece at a time (at most 65,536 inputs or 4 MiB each): cross
+    # both limits, with inputs longer than a chunk and other bytes-likes among them.
+    rng = numpy.random.default_rng(9)
+    many_small = [rng.bytes(int(n)) for n in rng.integers(0, 100, 70_000)]
+    many_small[12_345] = rng.bytes(5_000)
+    many_small[65_536] = bytearray(rng.bytes(64))
+    big_pieces = [rng.bytes(1000) for _ in range(5_000)]
+    big_pieces[4_200] = rng.bytes(300_000)
+    for items in (many_small, big_pieces):
+        digests = blake3_many(items)
+        expected = [reference.blake3(bytes(item)).digest() for item in items]
+        assert [bytes(row) for row in digests] == expected
+
+
+def test_blake3_many_refuses_a_sequence_that_changes_while_read() -> None:
+    class Shrinking:
+        """A bytes-like object whose export empties the list holding it."""
+
+        def __init__(self, owner: list) -> None:
+            self.owner = owner
+
+        def __buffer__(self, flags: int) -> memoryview:
+            self.owner.clear()
+            return memoryview(b"x")
+
+    if sys.version_info < (3, 12):
+        pytest.skip("__buffer__ in Python classes needs Python 3.12")
+    items: list = [b"a"]
+    items.append(Shrinking(items))
+    items.append(b"c")
+    with pytest.raises(RuntimeError, match="changed size"):
+        blake3_many(items)
+
+
 def test_blake3_many_takes_non_contiguous_arrays_and_views() -> None:
     wide = numpy.random.default_rng(8).integers(0, 256, (50, 130), dtype=numpy.uint8)
     strided = wide[::2, ::2]

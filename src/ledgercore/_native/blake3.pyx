@@ -8,7 +8,6 @@ the GIL once for the whole call.
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from cpython.object cimport PyObject
-from cpython.ref cimport Py_DECREF, Py_INCREF
 from cpython.sequence cimport (
     PySequence_Fast,
     PySequence_Fast_GET_ITEM,
@@ -17,6 +16,7 @@ from cpython.sequence cimport (
 )
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 import numpy
 
@@ -139,44 +139,81 @@ cdef int hash_large_item(object item, Py_ssize_t i, const uint8_t *key_ptr,
     return check_status(status, f"blake3_many: items[{i}]")
 
 
-cdef class _Gathered:
-    """Pointers to and sizes of every input, valid while this object lives: it holds a
-    reference to each bytes object of a list (another thread may change the list once the GIL
-    is released) and the buffer of each other bytes-like object."""
-    cdef const uint8_t **pointers
-    cdef size_t *sizes
-    cdef PyObject **referenced
-    cdef Py_ssize_t referenced_count
-    cdef list views
+# Small inputs are copied into a buffer of this size and hashed from there, a piece at a time;
+# a piece also ends after this many inputs (empty inputs take no bytes).
+cdef size_t PIECE_SIZE_BYTES = 4 << 20
+cdef Py_ssize_t PIECE_COUNT_MAX = 1 << 16
 
-    def __cinit__(self, Py_ssize_t count, bint hold_references):
-        self.pointers = <const uint8_t **>malloc(max(count, 1) * sizeof(uint8_t *))
-        self.sizes = <size_t *>malloc(max(count, 1) * sizeof(size_t))
-        self.referenced = NULL
-        if hold_references:
-            self.referenced = <PyObject **>malloc(max(count, 1) * sizeof(PyObject *))
-        self.referenced_count = 0
-        self.views = []
-        if self.pointers == NULL or self.sizes == NULL or (hold_references and
-                                                           self.referenced == NULL):
+
+cdef class _Piece:
+    """Inputs copied back to back (with the GIL held, so the native call that follows reads no
+    Python object another thread could change or free), with their sizes."""
+    cdef uint8_t *data
+    cdef size_t size
+    cdef size_t capacity
+    cdef size_t *offsets
+    cdef size_t *sizes
+    cdef const uint8_t **pointers
+    cdef Py_ssize_t count
+
+    def __cinit__(self, size_t capacity, Py_ssize_t count_max):
+        self.capacity = capacity
+        self.data = <uint8_t *>malloc(capacity)
+        self.offsets = <size_t *>malloc(count_max * sizeof(size_t))
+        self.sizes = <size_t *>malloc(count_max * sizeof(size_t))
+        self.pointers = <const uint8_t **>malloc(count_max * sizeof(uint8_t *))
+        if (self.data == NULL or self.offsets == NULL or self.sizes == NULL or
+                self.pointers == NULL):
             raise MemoryError("blake3_many")
 
     def __dealloc__(self):
-        cdef Py_ssize_t i
-        for i in range(self.referenced_count):
-            if i + PREFETCH_ITEMS < self.referenced_count:
-                lc_prefetch(self.referenced[i + PREFETCH_ITEMS])
-            Py_DECREF(<object>self.referenced[i])
-        free(self.referenced)
-        free(self.pointers)
+        free(self.data)
+        free(self.offsets)
         free(self.sizes)
+        free(self.pointers)
+
+    cdef inline bint fits(self, size_t item_size):
+        return self.size + item_size <= self.capacity
+
+    cdef inline void append(self, const uint8_t *item, size_t item_size):
+        if item_size > 0:
+            memcpy(self.data + self.size, item, item_size)
+        self.offsets[self.count] = self.size
+        self.sizes[self.count] = item_size
+        self.size += item_size
+        self.count += 1
+
+    cdef int hash_into(self, const uint8_t *key_ptr, uint8_t *out) except -1:
+        """Hash the piece's inputs, GIL released, into count consecutive digests; empty it."""
+        cdef Py_ssize_t i
+        cdef int status = LC_OK
+        cdef bint equal_sizes = True
+        for i in range(1, self.count):
+            if self.sizes[i] != self.sizes[0]:
+                equal_sizes = False
+                break
+        if self.count > 0:
+            if equal_sizes:
+                with nogil:
+                    status = lc_blake3_many(self.data, self.count, self.sizes[0], key_ptr, out)
+            else:
+                for i in range(self.count):
+                    self.pointers[i] = self.data + self.offsets[i]
+                with nogil:
+                    status = lc_blake3_many_ptrs(self.pointers, self.sizes, self.count, key_ptr,
+                                                 out)
+        self.size = 0
+        self.count = 0
+        return check_status(status, "blake3_many")
 
 
 def hash_sequence(items, *, const uint8_t[::1] key=None):
     """BLAKE3 of every bytes-like object in a sequence; returns an (n, 32) uint8 array.
 
-    A million separate bytes objects are scattered over the heap: they are read in order and
-    fetched ahead of use, and the kernel driver fetches each lane group's inputs ahead too.
+    A million separate bytes objects lie scattered over the heap. Inputs of up to one chunk are
+    read in order, fetched ahead of use, and copied back to back into a piece of a few MiB,
+    which is then hashed with the GIL released: equal sizes by the row kernel, mixed sizes in
+    lanes grouped by block count. Longer inputs are hashed one by one afterwards.
     """
     cdef object sequence = PySequence_Fast(items, "items: expected a sequence")
     cdef Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence)
@@ -187,43 +224,41 @@ def hash_sequence(items, *, const uint8_t[::1] key=None):
     if count == 0:
         return digests
     cdef uint8_t[:, ::1] out = digests
-    # A tuple holds its items for as long as we hold it; a list may change under us.
-    cdef bint is_tuple = type(sequence) is tuple
-    cdef _Gathered gathered = _Gathered(count, not is_tuple)
+    cdef Py_ssize_t piece_count_max = min(count, PIECE_COUNT_MAX)
+    cdef _Piece piece = _Piece(PIECE_SIZE_BYTES, piece_count_max)
     cdef PyObject **objects = PySequence_Fast_ITEMS(sequence)
     cdef list large = []
     cdef Py_ssize_t i
+    cdef Py_ssize_t piece_start = 0
     cdef PyObject *obj
     cdef object view
+    cdef const uint8_t *pointer
+    cdef size_t size
     for i in range(count):
         if i + PREFETCH_ITEMS < count:
             lc_prefetch(objects[i + PREFETCH_ITEMS])
         obj = objects[i]
         if PyBytes_CheckExact(<object>obj):
-            gathered.pointers[i] = <const uint8_t *>PyBytes_AS_STRING(<object>obj)
-            gathered.sizes[i] = PyBytes_GET_SIZE(<object>obj)
-            if not is_tuple:
-                Py_INCREF(<object>obj)
-                gathered.referenced[gathered.referenced_count] = obj
-                gathered.referenced_count += 1
+            pointer = <const uint8_t *>PyBytes_AS_STRING(<object>obj)
+            size = PyBytes_GET_SIZE(<object>obj)
+            view = None
         else:
             view = contiguous_view(<object>obj, i)
-            gathered.views.append(view)
-            gathered.pointers[i] = view_pointer(view)
-            gathered.sizes[i] = len(view)
+            pointer = view_pointer(view)
+            size = len(view)
             # Taking a buffer may have run Python code that changed the sequence.
             if PySequence_Fast_GET_SIZE(sequence) != count:
                 raise RuntimeError("items: the sequence changed size during blake3_many")
             objects = PySequence_Fast_ITEMS(sequence)
-        if gathered.sizes[i] > 1024:
-            # Hashed one by one below, each with the GIL released around its own tree.
+        if size > 1024:
             large.append(i)
-            gathered.sizes[i] = 0
-    cdef int status
-    with nogil:
-        status = lc_blake3_many_ptrs(gathered.pointers, gathered.sizes, count, key_ptr,
-                                     &out[0, 0])
-    check_status(status, "blake3_many")
+            size = 0  # hashed afterwards; an empty stand-in keeps the piece's rows in order
+        if not piece.fits(size) or piece.count == piece_count_max:
+            piece.hash_into(key_ptr, &out[piece_start, 0])
+            piece_start = i
+        piece.append(pointer, size)
+        view = None
+    piece.hash_into(key_ptr, &out[piece_start, 0])
     for i in large:
         hash_large_item(<object>PySequence_Fast_GET_ITEM(sequence, i), i, key_ptr, &out[i, 0])
     return digests
