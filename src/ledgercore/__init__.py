@@ -8,7 +8,32 @@ Example:
     '6437b3ac38465133'
 """
 
+from ledgercore import ed25519, keys, records
+from ledgercore.engine import Engine
 from ledgercore.hashing import blake3, blake3_many, simd_kernel
+from ledgercore.keys import SigningKey, check_public_key
+from ledgercore.merkle import MerkleLog, StateTree, merkle_root
+from ledgercore.merkle_verify import verify_consistency, verify_inclusion, verify_state_proof
+from ledgercore.proofs import ConsistencyProof, InclusionProof, StateProof
 
-__all__ = ["blake3", "blake3_many", "simd_kernel"]
+__all__ = [
+    "ConsistencyProof",
+    "Engine",
+    "InclusionProof",
+    "MerkleLog",
+    "SigningKey",
+    "StateProof",
+    "StateTree",
+    "blake3",
+    "blake3_many",
+    "check_public_key",
+    "ed25519",
+    "keys",
+    "merkle_root",
+    "records",
+    "simd_kernel",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_state_proof",
+]
 __version__ = "0.1.0"
