@@ -119,7 +119,8 @@ static int grow(void **array, size_t *capacity, size_t need, size_t item_size) {
 lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1) {
     lc_engine *e = calloc(1, sizeof(lc_engine));
     if (e == NULL) return NULL;
-    /* Each table gets its own seeds, so that one table's collisions say nothing of another's. */
+    /* Account ids get their own seeds; the two tables of transfer ids share theirs, so that one
+     * hash of a transfer id serves both. */
     int status = lc_idmap_init(&e->account_map, (const void *const *)&e->accounts,
                                sizeof(lc_account), seed0, seed1);
     if (status == LC_OK) {
@@ -128,7 +129,7 @@ lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1) {
     }
     if (status == LC_OK) {
         status = lc_idmap_init(&e->failed_map, (const void *const *)&e->failed_ids,
-                               sizeof(lc_u128), ~seed0, seed1 ^ 0x27d4eb2fu);
+                               sizeof(lc_u128), seed0 ^ 0x5bd1e995u, ~seed1);
     }
     if (status != LC_OK) {
         lc_engine_free(e);
@@ -594,9 +595,7 @@ static uint8_t check_transfer(const lc_engine *e, const lc_transfer *t, uint8_t 
         }
         return LC_RESULT_EXISTS;
     }
-    if (e->failed_count > 0 && lc_idmap_find(&e->failed_map, t->id,
-                                             lc_idmap_hash(&e->failed_map, t->id)) !=
-                                   LC_IDMAP_NONE) {
+    if (e->failed_count > 0 && lc_idmap_find(&e->failed_map, t->id, r->hash) != LC_IDMAP_NONE) {
         return LC_RESULT_ID_ALREADY_FAILED;
     }
     uint16_t kind = t->flags & (LC_TRANSFER_PENDING | LC_TRANSFER_POST_PENDING |
@@ -734,9 +733,7 @@ static inline void look_ahead_hash(const lc_engine *e, const lc_transfer *t, ahe
     lc_idmap_prefetch(&e->transfer_map, a->id_hash);
     lc_idmap_prefetch(&e->account_map, a->debit_hash);
     lc_idmap_prefetch(&e->account_map, a->credit_hash);
-    if (e->failed_count > 0) {
-        lc_idmap_prefetch(&e->failed_map, lc_idmap_hash(&e->failed_map, t->id));
-    }
+    if (e->failed_count > 0) lc_idmap_prefetch(&e->failed_map, a->id_hash);
 }
 
 static inline void look_ahead_accounts(const lc_engine *e, const lc_transfer *t, ahead *a) {

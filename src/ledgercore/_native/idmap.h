@@ -7,7 +7,7 @@
  * remaining 32 - log2(capacity) bits of the tag filter out nearly every other id of the same home,
  * so a lookup that misses (the common case for a new transfer id) never touches a row.
  *
- * Growth is incremental: when an insertion would pass half of the capacity, a table twice as
+ * Growth is incremental: when an insertion would pass 70% of the capacity, a table twice as
  * large is allocated (calloc: the kernel hands out zero pages lazily) and every later insertion
  * moves LC_IDMAP_MIGRATE_SLOTS slots of the old table across, so no single call rehashes
  * everything. Lookups probe the new table, then the old one. lc_idmap_reserve is called before a
@@ -62,16 +62,12 @@ void lc_idmap_free(lc_idmap *map);
  * unchanged as a mapping either way). */
 int lc_idmap_reserve(lc_idmap *map, size_t more);
 
-/* The row index of id, or LC_IDMAP_NONE. */
-uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash);
 /* Insert an id known to be absent, after lc_idmap_reserve. */
 void lc_idmap_insert(lc_idmap *map, uint64_t hash, uint32_t index);
 /* Remove an id known to be present (undo of an insertion). */
 void lc_idmap_remove(lc_idmap *map, unsigned __int128 id, uint64_t hash);
 size_t lc_idmap_memory_size(const lc_idmap *map);
-/* The row of the first slot whose tag matches, without reading any row (LC_IDMAP_NONE if none):
- * a guess to prefetch; lc_idmap_find confirms it later. Current table only. */
-uint32_t lc_idmap_candidate(const lc_idmap *map, uint64_t hash);
+
 
 static inline uint64_t lc_idmap_fold(uint64_t a, uint64_t b) {
     unsigned __int128 product = (unsigned __int128)a * b;
@@ -93,6 +89,54 @@ static inline void lc_idmap_prefetch(const lc_idmap *map, uint64_t hash) {
     __builtin_prefetch(&map->slots[lc_idmap_home(tag, map->shift)]);
     /* While migrating, a miss in the current table goes on to the old one. */
     if (map->old_slots != NULL) __builtin_prefetch(&map->old_slots[lc_idmap_home(tag, map->old_shift)]);
+}
+
+/* The row holding an id of this map. */
+static inline unsigned __int128 lc_idmap_row_id(const lc_idmap *map, uint32_t index) {
+    const uint8_t *row = (const uint8_t *)*map->rows + (size_t)index * map->row_size;
+    return *(const lc_u128 *)row;
+}
+
+#define LC_IDMAP_TOMBSTONE (UINT32_MAX - 1)
+
+/* The row index of id, or LC_IDMAP_NONE. Inline: it runs a few times per transfer. */
+static inline uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash) {
+    uint32_t tag = (uint32_t)(hash >> 32);
+    size_t i = lc_idmap_home(tag, map->shift);
+    for (;;) {
+        lc_idmap_slot slot = map->slots[i];
+        if (slot.index_plus_one == 0) break;
+        if (slot.tag == tag && lc_idmap_row_id(map, slot.index_plus_one - 1) == id) {
+            return slot.index_plus_one - 1;
+        }
+        i = (i + 1) & map->mask;
+    }
+    if (LC_LIKELY(map->old_slots == NULL)) return LC_IDMAP_NONE;
+    i = lc_idmap_home(tag, map->old_shift);
+    for (;;) {
+        lc_idmap_slot slot = map->old_slots[i];
+        if (slot.index_plus_one == 0) return LC_IDMAP_NONE;
+        /* A slot below the cursor has moved to the current table, where it was not found: it
+         * was removed there since, so this stale copy does not count. */
+        if (i >= map->old_cursor && slot.index_plus_one != LC_IDMAP_TOMBSTONE &&
+            slot.tag == tag && lc_idmap_row_id(map, slot.index_plus_one - 1) == id) {
+            return slot.index_plus_one - 1;
+        }
+        i = (i + 1) & map->old_mask;
+    }
+}
+
+/* The row of the first slot whose tag matches, without reading any row (LC_IDMAP_NONE if none):
+ * a guess to prefetch; lc_idmap_find confirms it later. Current table only. */
+static inline uint32_t lc_idmap_candidate(const lc_idmap *map, uint64_t hash) {
+    uint32_t tag = (uint32_t)(hash >> 32);
+    size_t i = lc_idmap_home(tag, map->shift);
+    for (;;) {
+        lc_idmap_slot slot = map->slots[i];
+        if (slot.index_plus_one == 0) return LC_IDMAP_NONE;
+        if (slot.tag == tag) return slot.index_plus_one - 1;
+        i = (i + 1) & map->mask;
+    }
 }
 
 #endif
