@@ -58,10 +58,16 @@ def _bench(args: argparse.Namespace) -> int:
         f"{facts['cpu']}, {facts['cores']} cores, SIMD kernel {facts['simd_kernel']}, "
         f"Python {facts['python']}"
     )
+    # disable=None: a bar on a terminal only, so logs and CI output stay readable.
     with tqdm(
-        total=len(groups), unit="stage", disable=args.no_progress, leave=False, file=sys.stderr
+        total=len(groups),
+        unit="stage",
+        disable=True if args.no_progress else None,
+        leave=False,
+        file=sys.stderr,
     ) as bar:
         measurements = 0
+        stages_started = 0
 
         def on_measure() -> None:
             nonlocal measurements
@@ -69,8 +75,10 @@ def _bench(args: argparse.Namespace) -> int:
             bar.set_postfix(measurements=measurements)
 
         def on_stage(group: str) -> None:
-            if bar.desc:
+            nonlocal stages_started
+            if stages_started > 0:
                 bar.update(1)
+            stages_started += 1
             bar.set_description(group)
 
         ctx = BenchContext(quick=args.quick, on_measure=on_measure)

@@ -1,0 +1,71 @@
+"""The `ledgercore` command line and the bench report it prints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ledgercore.bench import BenchContext, BenchResult, format_table, write_json
+from ledgercore.cli import main
+
+
+def figure(**changes) -> BenchResult:
+    values = {
+        "group": "hashing",
+        "operation": "blake3_many, 10 x 64 B",
+        "items": 1_000_000,
+        "seconds": 0.05,
+        "baseline": "a Python loop",
+        "baseline_seconds": 1.0,
+        "baseline_items": 1_000_000,
+    }
+    values.update(changes)
+    return BenchResult(**values)
+
+
+def test_a_figure_is_reported_as_a_ratio_to_its_baseline() -> None:
+    result = figure()
+    assert result.rate == pytest.approx(20_000_000)
+    assert result.baseline_rate == pytest.approx(1_000_000)
+    assert result.ratio == pytest.approx(20.0)
+    # A baseline measured on fewer items is compared per item.
+    assert figure(baseline_items=100_000, baseline_seconds=0.1).ratio == pytest.approx(20.0)
+
+
+def test_the_table_shows_rates_ratios_and_bandwidth() -> None:
+    table = format_table(
+        [figure(), figure(items=1, seconds=0.02, extra={"bytes_per_item": 1 << 26})]
+    )
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["group", "operation", "rate"]
+    assert "20.00 M/s" in lines[2]
+    assert "20.00x" in lines[2]
+    assert "GB/s" in lines[3]
+
+
+def test_the_json_report_holds_the_machine_and_every_figure(tmp_path) -> None:
+    path = tmp_path / "figures.json"
+    write_json(str(path), [figure()], quick=True)
+    document = json.loads(path.read_text())
+    assert document["quick"] is True
+    assert document["machine"]["simd_kernel"] in ("portable", "sse41", "avx2")
+    assert document["machine"]["cores"] >= 1
+    (only,) = document["results"]
+    assert only["ratio"] == pytest.approx(20.0)
+    assert only["baseline"] == "a Python loop"
+
+
+def test_measure_returns_the_best_time_and_counts_measurements() -> None:
+    calls = []
+    ctx = BenchContext(quick=True, on_measure=lambda: calls.append(1))
+    seconds = ctx.measure(lambda: None, items=1, repeat=3)
+    assert 0 <= seconds < 1
+    assert calls == [1]
+
+
+def test_an_unknown_stage_is_refused_with_the_known_ones(capsys) -> None:
+    assert main(["bench", "--quick", "--only", "mining", "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert "mining" in error
+    assert "hashing" in error
