@@ -14,7 +14,13 @@ from ledgercore.hashing import blake3, blake3_many, simd_kernel
 from ledgercore.keys import SigningKey, check_public_key
 from ledgercore.merkle import MerkleLog, StateTree, merkle_root
 from ledgercore.merkle_verify import verify_consistency, verify_inclusion, verify_state_proof
-from ledgercore.proofs import ConsistencyProof, InclusionProof, StateProof
+from ledgercore.proofs import (
+    ConsistencyProof,
+    InclusionProof,
+    StateProof,
+    proof_from_bytes,
+    proof_from_dict,
+)
 
 __all__ = [
     "ConsistencyProof",
@@ -30,6 +36,8 @@ __all__ = [
     "ed25519",
     "keys",
     "merkle_root",
+    "proof_from_bytes",
+    "proof_from_dict",
     "records",
     "simd_kernel",
     "verify_consistency",
