@@ -1,0 +1,790 @@
+"""The Ledger: a durable, hash-chained, provable double-entry ledger on one RocksDB store.
+
+`Ledger.submit` runs the six steps of a batch in order: decode (records.as_records), verify and
+validate + apply (Engine.submit: batch Ed25519 verification, then the rules in one native pass),
+hash (the accepted transfers' leaf hashes, many at once), commit (log append, state-tree update,
+block header) and persist (one synced WriteBatch). It returns only once the block is on disk.
+
+Blocks: every call that changes the ledger's state makes one block. A batch that changes
+nothing makes no block and returns None for its header: an empty batch, or one whose every
+transfer was refused by a rule about the record alone (a bad signature, a zero id, `exists`).
+A transfer refused on the ledger's state (`exceeds_credits`, `account_not_found`, ...) keeps its
+id forever (`id_already_failed`), which is a change of state, so such a batch does make a block,
+with transfer_count 0; so does a batch at whose clock pending transfers expire.
+
+Reopening replays no signature and hashes no transfer: the stored bodies are applied again by the
+native engine (signatures marked as stored), the log is rebuilt from its stored leaf hashes, the
+state tree from the engine's accounts, and the results and both roots are compared with the
+store's. `verify_chain` recomputes everything from genesis, signatures included.
+
+Example:
+    >>> import tempfile
+    >>> from ledgercore import records
+    >>> from ledgercore.keys import SigningKey
+    >>> from ledgercore.ledger import Ledger
+    >>> alice, bob = SigningKey.from_seed(b"a" * 32), SigningKey.from_seed(b"b" * 32)
+    >>> with tempfile.TemporaryDirectory() as directory:
+    ...     with Ledger.open(directory + "/ledger") as ledger:
+    ...         results, header = ledger.create_accounts(records.accounts([
+    ...             dict(id=1, ledger=1, code=1, owner_key=alice.public_key),
+    ...             dict(id=2, ledger=1, code=1, owner_key=bob.public_key)]))
+    ...         batch = records.transfers([dict(id=100, debit_account_id=1,
+    ...                                         credit_account_id=2, amount=250, ledger=1,
+    ...                                         code=1)])
+    ...         batch["signature"] = alice.sign_many(records.signing_bytes(batch))
+    ...         results, header = ledger.submit(batch)
+    ...     with Ledger.open(directory + "/ledger", read_only=True) as auditor:
+    ...         balances = records.to_dicts(auditor.balances([2]))
+    ...         report = auditor.verify_chain(progress=False)
+    >>> results.tolist(), header.height, balances[0]["credits_posted"], report.ok
+    ([0], 2, 250, True)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import numpy
+
+from ledgercore import records
+from ledgercore.blocks import BlockHeader, BlockKind
+from ledgercore.errors import LedgerError, LedgerValueError, StoreCorruptedError
+from ledgercore.hashing import blake3
+from ledgercore.ledger_proofs import AccountProof, ChainConsistencyProof, TransferProof
+from ledgercore.machine import Machine, Step
+from ledgercore.merkle import StateTree
+from ledgercore.store import CHECK_HINT, Body, Store
+from ledgercore.verify import ChainReport, verify_store
+
+__all__ = ["Ledger"]
+
+_U128_IDS = Iterable[int] | numpy.ndarray
+
+
+class Ledger:
+    """A ledger on disk: accounts, signed transfers, hash-chained blocks and their proofs.
+
+    One writer per store (a second gets StoreLockedError naming the holder); any number of
+    read-only openers, each seeing the store as it was when opened. Not thread-safe.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as directory:
+        ...     with Ledger.open(directory + "/ledger") as ledger:
+        ...         ledger.head().height
+        0
+    """
+
+    def __init__(self, store: Store, machine: Machine) -> None:
+        """Use Ledger.open."""
+        self._store = store
+        self._machine = machine
+        self._log_sizes: list[int] = []
+        self._broken: BaseException | None = None
+
+    # ------------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        verify_signatures: bool = True,
+    ) -> Ledger:
+        """Open a ledger's store (creating it if asked) and load it.
+
+        Args:
+            path: the store's directory.
+            create: make a new store when none is there (ignored when read_only).
+            read_only: no lock, no writes; submit and create_accounts are refused.
+            verify_signatures: verify every transfer's signature in submit; False only when the
+                caller verified them already.
+
+        Returns:
+            The open Ledger (a context manager; close() is idempotent).
+
+        Raises:
+            TypeError: path is not a path.
+            LedgerValueError: no store at path and create is False (or read_only).
+            StoreLockedError: another writer holds the store.
+            StoreCorruptedError: another format version, or a damaged store, saying what was
+                found and how to check it (`ledgercore verify PATH`).
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     ledger = Ledger.open(directory + "/ledger")
+            ...     ledger.close(); ledger.close()
+            ...     ledger.closed
+            True
+        """
+        store = Store.open(path, create=create, read_only=read_only)
+        try:
+            ledger = cls(store, Machine(verify_signatures=verify_signatures))
+            ledger._load()
+        except BaseException:
+            store.close()
+            raise
+        return ledger
+
+    def _load(self) -> None:
+        """Apply every stored block again (no signature, no hashing) and check the roots."""
+        store, machine = self._store, self._machine
+        head = store.head()
+        hint = CHECK_HINT.format(path=store.path)
+        previous = None
+        for height in range(head.height + 1):
+            header = store.block(height)
+            if header is None:
+                raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
+            if previous is not None and header.prev_hash != previous.hash:
+                raise StoreCorruptedError(
+                    f"{store.path}: block {height} does not name block {height - 1}'s hash as "
+                    f"its previous; {hint}"
+                )
+            raw = store.raw_body(height)
+            if raw is None or blake3(raw) != header.body_hash:
+                raise StoreCorruptedError(
+                    f"{store.path}: the body of block {height} is missing or does not match "
+                    f"its header's body_hash; {hint}"
+                )
+            body = store.body(height)
+            if body.kind == BlockKind.accounts:
+                step = machine.accounts(body.records, header.timestamp_ns, commit=False)
+            elif body.kind == BlockKind.transfers:
+                step = machine.transfers(
+                    body.records, header.timestamp_ns, stored_results=body.results, commit=False
+                )
+            else:
+                step = None
+            if step is not None and not numpy.array_equal(step.results, body.results):
+                row = int(numpy.flatnonzero(step.results != body.results)[0])
+                raise StoreCorruptedError(
+                    f"{store.path}: block {height}, record {row}: stored result "
+                    f"{int(body.results[row])}, applying it again gives {int(step.results[row])}"
+                    f"; {hint}"
+                )
+            self._log_sizes.append(header.log_size)
+            previous = header
+        machine.log.append_leaf_hashes(store.log_level(0, head.log_size))
+        if machine.log.root() != head.log_root:
+            raise StoreCorruptedError(
+                f"{store.path}: the stored log's root {machine.log.root().hex()} differs from "
+                f"the head's log_root {head.log_root.hex()}; {hint}"
+            )
+        machine.build_state()
+        if machine.state.root() != head.state_root or machine.state.size != head.state_size:
+            raise StoreCorruptedError(
+                f"{store.path}: the accounts rebuilt from the blocks give state root "
+                f"{machine.state.root().hex()}, the head says {head.state_root.hex()}; {hint}"
+            )
+
+    # ------------------------------------------------------------------------ writing
+
+    def create_accounts(
+        self, accounts: Any, *, timestamp_ns: int | None = None
+    ) -> tuple[numpy.ndarray, BlockHeader | None]:
+        """Create accounts in one block, durable before this returns.
+
+        Args:
+            accounts: a 1-D ACCOUNT_DTYPE array or its bytes (see Engine.create_accounts).
+            timestamp_ns: the block's clock in ns (default: the wall clock); it never goes back.
+
+        Returns:
+            (results, header): a CreateAccountResult per account, and the new block's header,
+            or None when no account was created (no block is made then).
+
+        Raises:
+            TypeError, LedgerValueError: a bad argument, or a read-only ledger; nothing changed.
+            LedgerError: an earlier write failed; reopen the ledger.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         results, header = ledger.create_accounts(records.accounts(
+            ...             [dict(id=1, ledger=1, code=1, owner_key=key)]))
+            >>> results.tolist(), header.kind.name, header.state_size
+            ([0], 'accounts', 1)
+        """
+        self._check_writable()
+        array = records.as_records(accounts, records.ACCOUNT_DTYPE, "accounts")
+        base = self._machine.clock(_check_clock(timestamp_ns))
+        if len(array) == 0:
+            return numpy.zeros(0, records.RESULT_DTYPE), None
+        step = self._machine.accounts(array, base)
+        if not step.changed:
+            return step.results, None
+        return step.results, self._commit(BlockKind.accounts, array, step, {})
+
+    def submit(
+        self,
+        transfers: Any,
+        *,
+        timestamp_ns: int | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> tuple[numpy.ndarray, BlockHeader | None]:
+        """Verify, validate, apply, hash, commit and persist a batch of transfers as one block.
+
+        Args:
+            transfers: a 1-D TRANSFER_DTYPE array or its bytes, each signed over
+                records.signing_bytes by its debit account's owner.
+            timestamp_ns: the block's clock in ns (default: the wall clock); it never goes back.
+            timings: if given, filled with the seconds of each stage: "decode", "verify",
+                "apply", "hash", "merkle", "persist".
+
+        Returns:
+            (results, header): a TransferResult per transfer, and the new block's header, or
+            None when the batch changed nothing (see the module docstring).
+
+        Raises:
+            TypeError, LedgerValueError: a bad argument, or a read-only ledger; nothing changed.
+            InvariantError: the engine found an invariant broken; the batch was undone.
+            LedgerError: an earlier write failed; reopen the ledger.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         results, header = ledger.submit(records.transfers([]))
+            >>> results.tolist(), header
+            ([], None)
+        """
+        self._check_writable()
+        started = time.perf_counter()
+        array = records.as_records(transfers, records.TRANSFER_DTYPE, "transfers")
+        base = self._machine.clock(_check_clock(timestamp_ns))
+        if len(array) == 0:
+            return numpy.zeros(0, records.RESULT_DTYPE), None
+        stages: dict[str, float] = {}
+        decoded = time.perf_counter()
+        try:
+            step = self._machine.transfers(array, base, timings=stages)
+        except LedgerError:
+            raise
+        except BaseException as error:
+            self._broken = error
+            raise
+        if not step.changed:
+            return step.results, None
+        header = self._commit(BlockKind.transfers, array, step, stages)
+        if timings is not None:
+            timings["decode"] = decoded - started
+            timings["verify"] = stages.get("gather", 0.0) + stages.get("verify", 0.0)
+            timings["apply"] = stages.get("apply", 0.0)
+            timings["hash"] = stages.get("hash", 0.0)
+            timings["merkle"] = stages.get("merkle", 0.0)
+            timings["persist"] = stages["persist"]
+        return step.results, header
+
+    def _commit(
+        self, kind: BlockKind, array: numpy.ndarray, step: Step, stages: dict[str, float]
+    ) -> BlockHeader:
+        """Make the block's header and write it; a failure here leaves the ledger unusable
+        (the engine has moved on) until it is reopened from the store."""
+        try:
+            started = time.perf_counter()
+            machine = self._machine
+            body = Body(kind, array, step.results)
+            raw = body.to_bytes()
+            head = self._store.head()
+            header = BlockHeader(
+                height=head.height + 1,
+                prev_hash=head.hash,
+                log_size=machine.log.size,
+                log_root=machine.log.root(),
+                state_root=machine.state.root(),
+                timestamp_ns=step.base_ns,
+                transfer_count=step.transfer_count,
+                kind=kind,
+                state_size=machine.state.size,
+                record_count=len(array),
+                body_hash=blake3(raw),
+            )
+            stages["merkle"] = stages.get("merkle", 0.0) + time.perf_counter() - started
+            started = time.perf_counter()
+            new_accounts = None
+            if kind == BlockKind.accounts:
+                new_accounts = (step.new_account_ids, step.state_slots)
+            self._store.write_block(
+                header,
+                body,
+                log_nodes=step.log_nodes,
+                state=(step.state_slots, step.state_records),
+                new_accounts=new_accounts,
+                raw_body=raw,
+            )
+            self._log_sizes.append(header.log_size)
+            stages["persist"] = time.perf_counter() - started
+            return header
+        except BaseException as error:
+            self._broken = error
+            raise
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self._store.read_only:
+            raise LedgerValueError(f"{self._store.path}: the ledger is open read-only")
+
+    def _check_open(self) -> None:
+        if self._store.closed:
+            raise LedgerValueError("the ledger is closed")
+        if self._broken is not None:
+            raise LedgerError(
+                f"{self._store.path}: a write failed ({self._broken!r}); nothing after the last "
+                "acknowledged block was kept; close and reopen the ledger"
+            )
+
+    # ------------------------------------------------------------------------ blocks
+
+    def head(self) -> BlockHeader:
+        """The header of the last block (the genesis block of a new ledger).
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.head().kind.name
+            'genesis'
+        """
+        self._check_open()
+        return self._store.head()
+
+    def block(self, height: int) -> BlockHeader:
+        """The header of the block at `height`.
+
+        Args:
+            height: 0..head().height.
+
+        Returns:
+            Its BlockHeader.
+
+        Raises:
+            TypeError: height is not an int.
+            LedgerValueError: no block at that height.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.block(0) == ledger.head()
+            True
+        """
+        self._check_open()
+        self._check_height(height, "height")
+        header = self._store.block(height)
+        assert header is not None
+        return header
+
+    def blocks(self, start: int = 0, stop: int | None = None) -> list[BlockHeader]:
+        """The headers of blocks start .. stop - 1.
+
+        Args:
+            start: the first height.
+            stop: one past the last height; None for head().height + 1.
+
+        Returns:
+            A list of BlockHeader, in height order.
+
+        Raises:
+            TypeError, LedgerValueError: start or stop out of range.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         [header.height for header in ledger.blocks()]
+            [0]
+        """
+        self._check_open()
+        end = self._store.head_height() + 1 if stop is None else stop
+        self._check_height(start, "start")
+        if isinstance(end, bool) or not isinstance(end, int):
+            raise TypeError(f"stop: expected an int, got {type(end).__name__}")
+        if not start <= end <= self._store.head_height() + 1:
+            raise LedgerValueError(f"stop: expected {start}..{self._store.head_height() + 1}")
+        return [self.block(height) for height in range(start, end)]
+
+    def _check_height(self, height: int, name: str) -> None:
+        if isinstance(height, bool) or not isinstance(height, int):
+            raise TypeError(f"{name}: expected an int, got {type(height).__name__}")
+        head = self._store.head_height()
+        if not 0 <= height <= head:
+            raise LedgerValueError(f"{name}: no block {height} (heights 0..{head})")
+
+    # ------------------------------------------------------------------------ reads
+
+    def lookup_accounts(self, ids: _U128_IDS) -> numpy.ndarray:
+        """The accounts with these ids as of the head, in the order asked; unknown ids left out.
+
+        Args:
+            ids: ints, or an (n, 2) uint64 lane array.
+
+        Returns:
+            A 1-D ACCOUNT_DTYPE array.
+
+        Raises:
+            TypeError, LedgerValueError: an id that is not a u128.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         _ = ledger.create_accounts(records.accounts(
+            ...             [dict(id=7, ledger=1, code=1, owner_key=key)]))
+            ...         records.u128(ledger.lookup_accounts([7, 8])["id"])
+            [7]
+        """
+        self._check_open()
+        return self._machine.engine.lookup_accounts(ids)
+
+    def balances(self, ids: _U128_IDS) -> numpy.ndarray:
+        """The four balances of each account as of the head, aligned with `ids`.
+
+        Args:
+            ids: ints, or an (n, 2) uint64 lane array.
+
+        Returns:
+            A 1-D records.BALANCE_DTYPE array.
+
+        Raises:
+            LedgerValueError: an id is not an account, naming the first such id.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         _ = ledger.create_accounts(records.accounts(
+            ...             [dict(id=7, ledger=1, code=1, owner_key=key)]))
+            ...         records.to_dicts(ledger.balances([7]))[0]["debits_posted"]
+            0
+        """
+        self._check_open()
+        return self._machine.engine.balances(ids)
+
+    def lookup_transfers(self, ids: _U128_IDS) -> numpy.ndarray:
+        """The accepted transfers with these ids, in the order asked; unknown ids left out.
+
+        Each record is as the log holds it: with the timestamp the ledger assigned and the
+        signature it was submitted with (read from its block).
+
+        Args:
+            ids: ints, or an (n, 2) uint64 lane array.
+
+        Returns:
+            A 1-D TRANSFER_DTYPE array.
+
+        Raises:
+            TypeError, LedgerValueError: an id that is not a u128.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         len(ledger.lookup_transfers([1]))
+            0
+        """
+        self._check_open()
+        found = self._machine.engine.lookup_transfers(ids)
+        if len(found) == 0:
+            return found
+        indices = self._machine.log_index_of(found["timestamp"])
+        return self._log_records(indices)
+
+    def _log_records(self, indices: numpy.ndarray) -> numpy.ndarray:
+        """The log's leaf records at these indices, read from their blocks' bodies."""
+        out = numpy.zeros(len(indices), records.TRANSFER_DTYPE)
+        sizes = numpy.asarray(self._log_sizes, dtype=numpy.int64)
+        heights = numpy.searchsorted(sizes, numpy.asarray(indices, numpy.int64), side="right")
+        for height in numpy.unique(heights).tolist():
+            rows = numpy.flatnonzero(heights == height)
+            body = self._store.body(height)
+            header = self._store.block(height)
+            assert header is not None
+            accepted = numpy.flatnonzero(body.results == 0)
+            first = header.log_size - header.transfer_count
+            picked = accepted[numpy.asarray(indices)[rows] - first]
+            out[rows] = body.records[picked]
+            out["timestamp"][rows] = numpy.uint64(header.timestamp_ns) + picked.astype("<u8")
+        return out
+
+    def account_history(
+        self, account_id: int, *, limit: int = 100, after: int | None = None
+    ) -> numpy.ndarray:
+        """The accepted transfers debiting or crediting an account, oldest first.
+
+        Reads the blocks in order from the one holding `after` (there is no index per account
+        yet: the cost grows with the blocks read).
+
+        Args:
+            account_id: the account's id.
+            limit: at most this many transfers (1..8190 per call is sensible).
+            after: a transfer timestamp (ns) to continue after, as returned in the last row of
+                the previous page; None to start from the beginning.
+
+        Returns:
+            A 1-D TRANSFER_DTYPE array, as lookup_transfers gives them.
+
+        Raises:
+            TypeError, LedgerValueError: a bad id, limit or cursor.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         len(ledger.account_history(1))
+            0
+        """
+        self._check_open()
+        target = records.lanes(account_id)
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise TypeError(f"limit: expected an int, got {type(limit).__name__}")
+        if limit < 1:
+            raise LedgerValueError(f"limit: expected at least 1, got {limit}")
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+            raise TypeError(f"after: expected an int or None, got {type(after).__name__}")
+        start_index = 0
+        if after is not None:
+            stamps = self._machine.log_timestamps.array()
+            start_index = int(numpy.searchsorted(stamps, numpy.uint64(after), side="right"))
+        sizes = numpy.asarray(self._log_sizes, dtype=numpy.int64)
+        height = int(numpy.searchsorted(sizes, start_index, side="right"))
+        found: list[numpy.ndarray] = []
+        count = 0
+        while height < len(sizes) and count < limit:
+            header = self._store.block(height)
+            assert header is not None
+            if header.kind == BlockKind.transfers and header.transfer_count:
+                body = self._store.body(height)
+                accepted = numpy.flatnonzero(body.results == 0)
+                rows = body.records[accepted].copy()
+                rows["timestamp"] = numpy.uint64(header.timestamp_ns) + accepted.astype("<u8")
+                touches = (rows["debit_account_id"] == target).all(axis=1) | (
+                    rows["credit_account_id"] == target
+                ).all(axis=1)
+                if after is not None:
+                    touches &= rows["timestamp"] > numpy.uint64(after)
+                picked = rows[touches][: limit - count]
+                found.append(picked)
+                count += len(picked)
+            height += 1
+        if not found:
+            return numpy.zeros(0, records.TRANSFER_DTYPE)
+        return numpy.concatenate(found)
+
+    def check_invariants(self) -> dict[int, tuple[int, int, int, int]]:
+        """Check that money is conserved on every ledger (see Engine.check_invariants).
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.check_invariants()
+            {}
+        """
+        self._check_open()
+        return self._machine.engine.check_invariants()
+
+    # ------------------------------------------------------------------------ proofs
+
+    def prove_transfer(self, transfer_id: int) -> TransferProof:
+        """Proof that an accepted transfer is in the log, at its block and at the head.
+
+        Args:
+            transfer_id: the transfer's id.
+
+        Returns:
+            A TransferProof (its record, both headers and both inclusion paths).
+
+        Raises:
+            TypeError, LedgerValueError: a bad id, or no accepted transfer with it.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         try:
+            ...             ledger.prove_transfer(5)
+            ...         except ValueError as error:
+            ...             print(error)
+            transfer_id: no accepted transfer 5
+        """
+        self._check_open()
+        found = self._machine.engine.lookup_transfers([transfer_id])
+        if len(found) == 0:
+            raise LedgerValueError(f"transfer_id: no accepted transfer {transfer_id}")
+        index = int(self._machine.log_index_of(found["timestamp"])[0])
+        record = self._log_records(numpy.array([index]))
+        height = int(numpy.searchsorted(numpy.asarray(self._log_sizes), index, side="right"))
+        block = self.block(height)
+        head = self._store.head()
+        log = self._machine.log
+        return TransferProof(
+            record=record.tobytes(),
+            leaf_index=index,
+            block=block,
+            head=head,
+            in_block=log.inclusion_proof(index, block.log_size),
+            in_head=log.inclusion_proof(index, head.log_size),
+        )
+
+    def prove_account(self, account_id: int, height: int | None = None) -> AccountProof:
+        """Proof of an account's record (its balances) under a block's state root.
+
+        At the head it is read from memory; at a past height the state tree of that height is
+        rebuilt from the stored state changes (the cost grows with the history).
+
+        Args:
+            account_id: the account's id.
+            height: a block height; None for the head.
+
+        Returns:
+            An AccountProof.
+
+        Raises:
+            TypeError, LedgerValueError: a bad id or height, or no such account at that height.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         _ = ledger.create_accounts(records.accounts(
+            ...             [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2, 3)]))
+            ...         ledger.prove_account(3, height=1).verify()
+            True
+        """
+        self._check_open()
+        found = self._machine.engine.lookup_accounts([account_id])
+        if len(found) == 0:
+            raise LedgerValueError(f"account_id: no account {account_id}")
+        slot = self._machine.slot_of(int(found["timestamp"][0]))
+        if height is None or height == self._store.head_height():
+            head = self._store.head()
+            return AccountProof(found.tobytes(), slot, head, self._machine.state.proof(slot))
+        block = self.block(height)
+        if slot >= block.state_size:
+            raise LedgerValueError(f"account_id: account {account_id} did not exist at {height}")
+        accounts = numpy.zeros(block.state_size, records.ACCOUNT_DTYPE)
+        for change in range(1, height + 1):
+            entry = self._store.state_entry(change)
+            if entry is not None:
+                accounts[entry[0]] = entry[1]
+        tree = StateTree()
+        tree.extend(accounts)
+        return AccountProof(accounts[slot : slot + 1].tobytes(), slot, block, tree.proof(slot))
+
+    def prove_consistency(
+        self, old_height: int, new_height: int | None = None
+    ) -> ChainConsistencyProof:
+        """Proof that the log at block old_height is a prefix of the log at new_height.
+
+        Args:
+            old_height: the earlier block.
+            new_height: the later block; None for the head.
+
+        Returns:
+            A ChainConsistencyProof.
+
+        Raises:
+            TypeError, LedgerValueError: a height out of range or old_height > new_height.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.prove_consistency(0).verify()
+            True
+        """
+        self._check_open()
+        new = self.head() if new_height is None else self.block(new_height)
+        old = self.block(old_height)
+        if old.height > new.height:
+            raise LedgerValueError(f"old_height: {old.height} is past new_height {new.height}")
+        proof = self._machine.log.consistency_proof(old.log_size, new.log_size)
+        return ChainConsistencyProof(old, new, proof)
+
+    # ------------------------------------------------------------------------ verification
+
+    def verify_chain(self, *, progress: bool = True) -> ChainReport:
+        """Recompute every block from the stored batches, signatures included, and compare.
+
+        Args:
+            progress: show a progress bar on stderr.
+
+        Returns:
+            A ChainReport: ok, the blocks and transfers checked, and the first mismatch
+            (height, what differs, expected and found) if any.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.verify_chain(progress=False).ok
+            True
+        """
+        self._check_open()
+        return verify_store(self._store, progress=progress)
+
+    # ------------------------------------------------------------------------ closing
+
+    @property
+    def path(self) -> str:
+        """The store's directory."""
+        return self._store.path
+
+    @property
+    def read_only(self) -> bool:
+        """True if opened read-only."""
+        return self._store.read_only
+
+    @property
+    def closed(self) -> bool:
+        """True once close() has run."""
+        return self._store.closed
+
+    def disk_size(self) -> int:
+        """Bytes of the store's files on disk."""
+        return self._store.disk_size()
+
+    def close(self) -> None:
+        """Close the store and release the writer's lock; calling it again does nothing."""
+        self._store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"height {self._store.head_height()}"
+        return f"Ledger({self._store.path!r}, {state})"
+
+
+def _check_clock(timestamp_ns: int | None) -> int | None:
+    if timestamp_ns is None:
+        return None
+    if isinstance(timestamp_ns, bool) or not isinstance(timestamp_ns, int):
+        raise TypeError(f"timestamp_ns: expected an int, got {type(timestamp_ns).__name__}")
+    if not 0 <= timestamp_ns < 2**64:
+        raise LedgerValueError(f"timestamp_ns: {timestamp_ns} is outside [0, 2^64)")
+    return timestamp_ns

@@ -1,0 +1,267 @@
+"""The deterministic core shared by a live ledger, its reopening and `verify_chain`.
+
+A `Machine` holds the engine, the transaction log, the state tree and the few arrays that map
+timestamps to positions; `accounts` and `transfers` apply one block's batch at the block's clock
+and return what the block changed. The same calls with the same inputs give the same results,
+roots and changes, which is what lets a store be reopened (results compared with the stored
+ones) and re-verified from genesis (everything compared).
+
+Positions come from timestamps: the engine gives every record a strictly increasing timestamp,
+so an account's state-tree slot and a transfer's log index are found by binary search in the
+timestamps of the accounts (transfers) in creation (log) order.
+
+Example:
+    >>> from ledgercore import records
+    >>> from ledgercore.keys import SigningKey
+    >>> key = SigningKey.from_seed(b"m" * 32).public_key
+    >>> machine = Machine()
+    >>> step = machine.accounts(records.accounts(
+    ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2)]), 1_000)
+    >>> step.results.tolist(), machine.state.size
+    ([0, 0], 2)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy
+
+from ledgercore import records
+from ledgercore.engine import Engine
+from ledgercore.hashing import blake3_many
+from ledgercore.merkle import LEAF_KEY, MerkleLog, StateTree
+
+__all__ = ["Machine", "Step"]
+
+NS_PER_S = 1_000_000_000
+_OK = int(records.TransferResult.ok)
+_BAD_SIGNATURE = int(records.TransferResult.bad_signature)
+_TIMESTAMP_MUST_BE_ZERO = int(records.TransferResult.timestamp_must_be_zero)
+_FIRST_STATEFUL = int(records.TransferResult.account_not_found)
+_EMPTY_IDS = numpy.zeros((0, 2), dtype="<u8")
+
+
+@dataclass
+class Step:
+    """What one block's batch did: its results and every change a block records."""
+
+    results: numpy.ndarray
+    base_ns: int
+    transfer_count: int = 0
+    leaf_hashes: numpy.ndarray | None = None
+    log_nodes: list[tuple[int, int, numpy.ndarray]] = field(default_factory=list)
+    state_slots: numpy.ndarray = field(default_factory=lambda: numpy.zeros(0, "<u4"))
+    state_records: numpy.ndarray = field(
+        default_factory=lambda: numpy.zeros(0, records.ACCOUNT_DTYPE)
+    )
+    new_account_ids: numpy.ndarray = field(default_factory=lambda: _EMPTY_IDS)
+    changed: bool = False
+    """True if the batch changed the ledger's state, so that it must become a block."""
+
+
+def _unique_ids(ids: numpy.ndarray) -> numpy.ndarray:
+    """The distinct rows of an (n, 2) uint64 lane array."""
+    if len(ids) == 0:
+        return _EMPTY_IDS
+    flat = numpy.ascontiguousarray(ids, dtype="<u8").view("V16").ravel()
+    return numpy.unique(flat).view("<u8").reshape(-1, 2)
+
+
+class _Growing:
+    """A 1-D array appended to in chunks, concatenated when read."""
+
+    def __init__(self, dtype: str | numpy.dtype) -> None:
+        self._dtype = numpy.dtype(dtype)
+        self._chunks: list[numpy.ndarray] = []
+        self._whole = numpy.zeros((0,), self._dtype)
+
+    def append(self, values: numpy.ndarray) -> None:
+        if len(values):
+            self._chunks.append(numpy.asarray(values, self._dtype))
+
+    def array(self) -> numpy.ndarray:
+        if self._chunks:
+            self._whole = numpy.concatenate([self._whole, *self._chunks])
+            self._chunks = []
+        return self._whole
+
+
+class Machine:
+    """Engine, log, state tree and position maps, advanced one block at a time.
+
+    Example:
+        >>> Machine().log.size
+        0
+    """
+
+    def __init__(self, *, verify_signatures: bool = True) -> None:
+        self.engine = Engine()
+        self.log = MerkleLog()
+        self.state = StateTree()
+        self.verify_signatures = verify_signatures
+        self.log_timestamps = _Growing("<u8")
+        self.account_timestamps = _Growing("<u8")
+        self.account_ids = _Growing("V16")
+        self._expiry_ns = numpy.zeros(0, "<u8")
+        self._expiry_ids = _EMPTY_IDS
+
+    def clock(self, timestamp_ns: int | None) -> int:
+        """The first timestamp the next batch gets: the caller's clock (default the wall clock)
+        or one past the last timestamp given, whichever is later."""
+        now = time.time_ns() if timestamp_ns is None else timestamp_ns
+        return max(now, self.engine.last_timestamp_ns + 1)
+
+    # ------------------------------------------------------------------------ accounts
+
+    def accounts(self, array: numpy.ndarray, base_ns: int, *, commit: bool = True) -> Step:
+        """Create a batch of accounts at clock base_ns; with commit, extend the state tree."""
+        results = self.engine.create_accounts(array, timestamp_ns=base_ns)
+        step = Step(results=results, base_ns=base_ns)
+        accepted = numpy.flatnonzero(results == 0)
+        if len(accepted) == 0:
+            return step
+        ids = numpy.ascontiguousarray(array["id"][accepted])
+        created = self.engine.lookup_accounts(ids)
+        assert len(created) == len(ids)
+        first_slot = len(self.account_timestamps.array())
+        self.account_timestamps.append(created["timestamp"])
+        self.account_ids.append(ids.view("V16").ravel())
+        step.new_account_ids = ids
+        step.state_slots = numpy.arange(first_slot, first_slot + len(ids), dtype="<u4")
+        step.state_records = created
+        step.changed = True
+        if commit:
+            self.state.extend(created)
+        return step
+
+    # ------------------------------------------------------------------------ transfers
+
+    def transfers(
+        self,
+        array: numpy.ndarray,
+        base_ns: int,
+        *,
+        stored_results: numpy.ndarray | None = None,
+        commit: bool = True,
+        timings: dict[str, float] | None = None,
+    ) -> Step:
+        """Submit a batch of transfers at clock base_ns.
+
+        With stored_results (reopening a store), signatures are not verified again: a row the
+        store says had a bad signature is given a nonzero timestamp instead, a rule about the
+        record alone with the same effect (no change, no kept id, a broken chain), and the
+        results are mapped back. With commit, the leaves are hashed and appended to the log and
+        the changed accounts rehashed in the state tree.
+        """
+        due = self._pop_due(base_ns)
+        if stored_results is not None:
+            bad = stored_results == _BAD_SIGNATURE
+            if bad.any():
+                array = array.copy()
+                array["timestamp"][bad] = 1
+            results = self.engine.submit(array, verify_signatures=False, timestamp_ns=base_ns)
+            results[bad & (results == _TIMESTAMP_MUST_BE_ZERO)] = _BAD_SIGNATURE
+        else:
+            results = self.engine.submit(
+                array,
+                verify_signatures=self.verify_signatures,
+                timestamp_ns=base_ns,
+                timings=timings,
+            )
+        step = Step(results=results, base_ns=base_ns)
+        accepted = numpy.flatnonzero(results == _OK)
+        step.transfer_count = len(accepted)
+        step.changed = bool(len(accepted) or len(due) or (results >= _FIRST_STATEFUL).any())
+        if not step.changed:
+            return step
+        timestamps = numpy.uint64(base_ns) + accepted.astype("<u8")
+        self.log_timestamps.append(timestamps)
+        kept = array[accepted]
+        self._schedule_expiries(kept, timestamps)
+        if not commit:
+            return step
+        started = time.perf_counter()
+        leaves = kept.copy()
+        leaves["timestamp"] = timestamps
+        rows = leaves.view(numpy.uint8).reshape(len(leaves), records.TRANSFER_DTYPE.itemsize)
+        step.leaf_hashes = blake3_many(rows, key=LEAF_KEY)
+        hashed = time.perf_counter()
+        old_size = self.log.size
+        self.log.append_leaf_hashes(step.leaf_hashes)
+        step.log_nodes = self.log.new_nodes(old_size)
+        touched = numpy.concatenate(
+            [kept["debit_account_id"], kept["credit_account_id"], due]
+        ).reshape(-1, 2)
+        self._update_state(step, _unique_ids(touched))
+        if timings is not None:
+            timings["hash"] = hashed - started
+            timings["merkle"] = time.perf_counter() - hashed
+        return step
+
+    def _update_state(self, step: Step, ids: numpy.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        found = self.engine.lookup_accounts(ids)
+        assert len(found) == len(ids)
+        slots = numpy.searchsorted(self.account_timestamps.array(), found["timestamp"])
+        assert (self.account_timestamps.array()[slots] == found["timestamp"]).all()
+        order = numpy.argsort(slots, kind="stable")
+        step.state_slots = slots[order].astype("<u4")
+        step.state_records = found[order]
+        self.state.update(step.state_slots, step.state_records)
+
+    def _pop_due(self, base_ns: int) -> numpy.ndarray:
+        """The accounts of pending transfers whose timeout lapses by base_ns (posted or voided
+        ones included: rehashing an unchanged account changes nothing)."""
+        if len(self._expiry_ns) == 0:
+            return _EMPTY_IDS
+        due = self._expiry_ns <= numpy.uint64(base_ns)
+        if not due.any():
+            return _EMPTY_IDS
+        ids = self._expiry_ids.reshape(-1, 2, 2)[due].reshape(-1, 2)
+        self._expiry_ns = self._expiry_ns[~due]
+        self._expiry_ids = self._expiry_ids.reshape(-1, 2, 2)[~due].reshape(-1, 2)
+        return ids
+
+    def _schedule_expiries(self, kept: numpy.ndarray, timestamps: numpy.ndarray) -> None:
+        pending = (kept["flags"] & records.TransferFlags.pending != 0) & (kept["timeout_s"] > 0)
+        if not pending.any():
+            return
+        expires = timestamps[pending] + kept["timeout_s"][pending].astype("<u8") * numpy.uint64(
+            NS_PER_S
+        )
+        pairs = numpy.stack(
+            [kept["debit_account_id"][pending], kept["credit_account_id"][pending]], axis=1
+        ).reshape(-1, 2)
+        self._expiry_ns = numpy.concatenate([self._expiry_ns, expires])
+        self._expiry_ids = numpy.concatenate([self._expiry_ids, pairs])
+
+    # ------------------------------------------------------------------------ positions
+
+    def slot_of(self, account_timestamp: int) -> int:
+        """The state-tree slot of the account created at this timestamp."""
+        stamps = self.account_timestamps.array()
+        slot = int(numpy.searchsorted(stamps, numpy.uint64(account_timestamp)))
+        assert slot < len(stamps) and int(stamps[slot]) == account_timestamp
+        return slot
+
+    def log_index_of(self, transfer_timestamps: numpy.ndarray) -> numpy.ndarray:
+        """The log index of each accepted transfer, by its timestamp."""
+        stamps = self.log_timestamps.array()
+        index = numpy.searchsorted(stamps, numpy.asarray(transfer_timestamps, "<u8"))
+        assert (index < len(stamps)).all()
+        assert (stamps[index] == transfer_timestamps).all()
+        return index
+
+    def build_state(self) -> None:
+        """Fill the state tree from the engine's accounts in creation order (after reopening
+        with commit=False)."""
+        assert self.state.size == 0
+        ids = self.account_ids.array()
+        if len(ids) == 0:
+            return
+        found = self.engine.lookup_accounts(ids.view("<u8").reshape(-1, 2))
+        assert len(found) == len(ids)
+        self.state.extend(found)
