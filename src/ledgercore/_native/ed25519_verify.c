@@ -17,7 +17,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #if defined(__linux__)
-#include <sys/random.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 #include "ed25519.h"
@@ -187,28 +189,53 @@ int lc_ed25519_verify(const uint8_t public_key[32], const uint8_t *message, size
 
 /* ---- Batches ---- */
 
-/* Fills buffer from the operating system's CSPRNG. Returns 0, or -1 if it has none to give. */
-static int system_random(uint8_t *buffer, size_t size) {
+/* Fills buffer from the operating system's CSPRNG. Returns 0, or -1 if it has none to give.
+ * Linux: the getrandom system call (called directly, since the manylinux C library predates its
+ * wrapper), and /dev/urandom on kernels older than 3.17 that lack it. */
 #if defined(__linux__)
+static int read_urandom(uint8_t *buffer, size_t size) {
+    const int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
     while (size > 0) {
-        const ssize_t got = getrandom(buffer, size, 0);
+        const ssize_t got = read(fd, buffer, size);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        buffer += got;
+        size -= (size_t)got;
+    }
+    close(fd);
+    return size == 0 ? 0 : -1;
+}
+
+static int system_random(uint8_t *buffer, size_t size) {
+#if defined(SYS_getrandom)
+    while (size > 0) {
+        const long got = syscall(SYS_getrandom, buffer, size, 0);
         if (got < 0) {
             if (errno == EINTR) continue;
+            if (errno == ENOSYS) return read_urandom(buffer, size);
             return -1;
         }
         buffer += got;
         size -= (size_t)got;
     }
     return 0;
+#else
+    return read_urandom(buffer, size);
+#endif
+}
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+static int system_random(uint8_t *buffer, size_t size) {
     arc4random_buf(buffer, size);
     return 0;
+}
 #else
+static int system_random(uint8_t *buffer, size_t size) {
     (void)buffer;
     (void)size;
     return -1;
-#endif
 }
+#endif
 
 /* One chunk's signatures that passed prepare(), in the layout the multi-scalar multiplication
  * reads: point 2j is R_j and point 2j + 1 is A_j, so signatures lo..hi-1 are points 2lo..2hi-1. */
