@@ -188,3 +188,29 @@ def test_split_scalar_gives_short_multiples():
         assert steps >= 1
     with pytest.raises(ValueError, match="k"):
         native.split_scalar(L.to_bytes(32, "little"))
+
+
+def test_repeated_keys_merge_without_changing_answers():
+    """Keys repeated in a batch are decoded once and their terms merged in the first check; bad
+    keys (undecodable, repeated) and bad signatures under good repeated keys stay False."""
+    keys = [SigningKey.from_seed(bytes([i + 40]) * 32) for i in range(3)]
+    rows, expected = [], []
+    for i in range(60):
+        key = keys[i % 3]
+        message = i.to_bytes(2, "little")
+        signature = bytearray(key.sign(message))
+        good = i % 7 != 3
+        if not good:
+            signature[2] ^= 1
+        rows.append((key.public_key, message, bytes(signature)))
+        expected.append(good)
+        if i % 10 == 0:
+            rows.append((b"\xff" * 32, message, bytes(signature)))  # y >= p: never valid
+            expected.append(False)
+    public_keys, messages, signatures = (list(column) for column in zip(*rows, strict=True))
+    for threads in (1, 2):
+        result = ed25519.verify_batch(public_keys, messages, signatures, threads=threads)
+        assert result.tolist() == expected
+    decoded = ed25519.decode_public_keys(public_keys)
+    assert ed25519.verify_batch(decoded, messages, signatures).tolist() == expected
+    assert [ed25519.verify(*row) for row in rows] == expected
