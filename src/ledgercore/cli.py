@@ -1,15 +1,19 @@
-"""The `ledgercore` command: `ledgercore bench` measures this machine, beside baselines.
+"""The `ledgercore` command: `ledgercore bench` measures this machine, beside baselines;
+`ledgercore verify PATH` checks a ledger's store from genesis.
 
 Example:
     >>> parser = build_parser()
     >>> parser.parse_args(["bench", "--quick"]).quick
     True
+    >>> parser.parse_args(["verify", "./ledger"]).path
+    './ledger'
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ledgercore.bench import GROUPS
 
@@ -38,7 +42,31 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated stages to run, of: {', '.join(GROUPS)} (default: all)",
     )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_verify_command(commands)
     return parser
+
+
+def add_verify_command(commands: Any) -> None:
+    """`ledgercore verify PATH`: recompute a ledger's store from genesis."""
+    verify = commands.add_parser(
+        "verify",
+        help="recompute every block of a ledger's store and report the first mismatch",
+        description=(
+            "Recompute every block of the store at PATH from its stored batches (hashes, Merkle "
+            "roots, state roots, the hash chain, every signature) and report the first mismatch. "
+            "Exit status 0 if the store is sound, 1 if not."
+        ),
+    )
+    verify.add_argument("path", metavar="PATH", help="the ledger's store directory")
+    verify.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ledgercore.verify import verify_store
+
+    report = verify_store(args.path, progress=not args.no_progress)
+    print(f"ledgercore verify {args.path}: {report} ({report.seconds:.1f} s)")
+    return 0 if report.ok else 1
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -96,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "verify":
+        return _verify(args)
     raise AssertionError(f"unhandled command {args.command!r}")
 
 

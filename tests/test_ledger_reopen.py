@@ -1,0 +1,53 @@
+"""A ledger closed and reopened at any point behaves exactly as one that never closed."""
+
+from __future__ import annotations
+
+import tempfile
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ledger_traffic import Traffic
+
+from ledgercore.ledger import Ledger
+
+T0 = 1_700_000_000 * 10**9
+
+steps = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=40),  # batch size
+        st.integers(min_value=-3, max_value=5),  # clock step in seconds (it may go back)
+        st.booleans(),  # reopen the second ledger after this step
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=steps, seed=st.integers(min_value=1, max_value=1000))
+def test_reopening_at_any_point_gives_the_head_of_a_ledger_never_closed(steps, seed):
+    with tempfile.TemporaryDirectory() as directory:
+        kept = Ledger.open(directory + "/kept")
+        reopened = Ledger.open(directory + "/reopened")
+        try:
+            traffics = [Traffic(6, seed=seed), Traffic(6, seed=seed)]
+            for ledger, traffic in zip((kept, reopened), traffics, strict=True):
+                ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
+            clock = T0
+            for size, clock_step, reopen in steps:
+                clock += clock_step * 10**9
+                answers = [
+                    ledger.submit(traffic.batch(size), timestamp_ns=clock)
+                    for ledger, traffic in zip((kept, reopened), traffics, strict=True)
+                ]
+                assert answers[0][0].tolist() == answers[1][0].tolist()
+                assert answers[0][1] == answers[1][1]
+                if reopen:
+                    reopened.close()
+                    reopened = Ledger.open(directory + "/reopened")
+                assert reopened.head().hash == kept.head().hash
+                ids = traffics[0].account_ids
+                assert reopened.balances(ids).tobytes() == kept.balances(ids).tobytes()
+        finally:
+            kept.close()
+            reopened.close()
