@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated stages to run, of: {', '.join(GROUPS)} (default: all)",
     )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench.add_argument("--transfers", type=int, metavar="N", help="ledger stage: transfers")
+    bench.add_argument("--accounts", type=int, metavar="N", help="ledger stage: accounts")
     add_verify_command(commands)
     return parser
 
@@ -110,6 +112,7 @@ def _bench(args: argparse.Namespace) -> int:
             bar.set_description(group)
 
         ctx = BenchContext(quick=args.quick, on_measure=on_measure)
+        ctx.ledger_transfers, ctx.ledger_accounts = args.transfers, args.accounts  # type: ignore
         results = run_stages(groups, ctx, on_stage=on_stage)
         bar.update(1)
     print(format_table(results))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Stages in the order of a batch's flow; each is a module of this package.
-GROUPS: tuple[str, ...] = ("hashing", "ed25519", "merkle", "engine")
+GROUPS: tuple[str, ...] = ("hashing", "ed25519", "merkle", "engine", "ledger")
 
 
 @dataclass

@@ -1,0 +1,354 @@
+"""The ledger stage of `ledgercore bench`: signed transfers through `Ledger.submit`, end to end.
+
+A ledger is created in a temporary directory (printed on stderr), accounts are registered, and
+client-signed transfers are submitted in batches of 8,190; each call returns only once its block
+is synced. Figures, each beside its baseline measured in the same run (style guide, section 13):
+
+- transfers/s end to end with every signature verified, with the share of each stage (decode,
+  verify, apply, hash, Merkle, persist), p50 and p99 latency of a batch, and the ratio to the
+  signature-verification ceiling (`verify_batch` alone on all cores); the baseline is a naive
+  pipeline doing the same work in plain Python on a subset: PyNaCl verifying each signature,
+  a dict-of-balances model, the `blake3` package for each leaf and the log's nodes, and rocksdict
+  with one put per record and one synced WriteBatch per batch;
+- the same with `verify_signatures=False`, beside the naive pipeline without PyNaCl;
+- reopening the store (the restart cost), beside recomputing it from genesis (`verify_chain`);
+  the JSON adds bytes on disk per transfer and proof generation and verification rates.
+
+Signed traffic is cached under LEDGERCORE_BENCH_DIR (default: <tmp>/ledgercore-bench), so reruns
+skip signing. Quick mode: 24,570 transfers over 1,000 accounts, a few seconds; full mode:
+327,600 transfers over 10,000 accounts (`ledgercore bench --transfers N --accounts N` to change).
+
+Example:
+    >>> workload = signed_workload(transfer_count=100, account_count=10, cache=False)
+    >>> len(workload.transfers), len(workload.accounts)
+    (100, 10)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy
+
+from ledgercore import records
+
+GROUP = "ledger"
+BATCH_SIZE = 8_190
+QUICK_TRANSFER_COUNT = 3 * BATCH_SIZE
+FULL_TRANSFER_COUNT = 40 * BATCH_SIZE
+QUICK_ACCOUNT_COUNT = 1_000
+FULL_ACCOUNT_COUNT = 10_000
+KEY_COUNT_MAX = 256
+START_NS = 1_700_000_000 * 10**9
+SEED = 2026
+STAGES = ("decode", "verify", "apply", "hash", "merkle", "persist")
+
+
+@dataclass
+class Workload:
+    """Accounts (their owner keys as seeds) and signed transfers, ready to submit."""
+
+    accounts: numpy.ndarray
+    transfers: numpy.ndarray
+    key_seeds: list[bytes]
+
+    def batches(self, count: int | None = None) -> list[numpy.ndarray]:
+        rows = self.transfers if count is None else self.transfers[:count]
+        return [rows[start : start + BATCH_SIZE] for start in range(0, len(rows), BATCH_SIZE)]
+
+
+def _cache_dir() -> str:
+    return os.environ.get("LEDGERCORE_BENCH_DIR") or os.path.join(
+        tempfile.gettempdir(), "ledgercore-bench"
+    )
+
+
+def signed_workload(
+    *, transfer_count: int, account_count: int, cache: bool = True, progress: bool = False
+) -> Workload:
+    """Accounts and signed single transfers between random pairs of them (seeded), cached.
+
+    Args:
+        transfer_count: transfers to make.
+        account_count: accounts (at least 2); owner keys are shared by up to 256 keys.
+        cache: read and write the signed transfers under the bench directory.
+        progress: show a progress bar while signing.
+
+    Returns:
+        A Workload.
+    """
+    from ledgercore.keys import SigningKey
+
+    assert account_count >= 2
+    key_count = min(account_count, KEY_COUNT_MAX)
+    seeds = [
+        SEED.to_bytes(4, "little") + index.to_bytes(28, "little") for index in range(key_count)
+    ]
+    keys = [SigningKey.from_seed(seed) for seed in seeds]
+    owners = numpy.arange(account_count) % key_count
+    accounts = numpy.zeros(account_count, records.ACCOUNT_DTYPE)
+    accounts["id"][:, 0] = numpy.arange(1, account_count + 1)
+    accounts["ledger"] = 1
+    accounts["code"] = 1
+    public = numpy.frombuffer(b"".join(key.public_key for key in keys), numpy.uint8)
+    accounts["owner_key"] = public.reshape(key_count, 32)[owners]
+    path = os.path.join(
+        _cache_dir(), f"transfers-v{records.FORMAT_VERSION}-{transfer_count}-{account_count}.npy"
+    )
+    if cache and os.path.exists(path):
+        transfers = numpy.load(path, allow_pickle=False)
+        if transfers.dtype == records.TRANSFER_DTYPE and len(transfers) == transfer_count:
+            return Workload(accounts, transfers, seeds)
+    rng = numpy.random.default_rng(SEED)
+    transfers = numpy.zeros(transfer_count, records.TRANSFER_DTYPE)
+    debit = rng.integers(0, account_count, transfer_count)
+    credit = (debit + rng.integers(1, account_count, transfer_count)) % account_count
+    transfers["id"][:, 0] = numpy.arange(1, transfer_count + 1)
+    transfers["debit_account_id"][:, 0] = debit + 1
+    transfers["credit_account_id"][:, 0] = credit + 1
+    transfers["amount"][:, 0] = rng.integers(1, 1_000, transfer_count)
+    transfers["ledger"] = 1
+    transfers["code"] = 1
+    _sign(transfers, keys, owners[debit], progress)
+    if cache:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        numpy.save(path + ".tmp.npy", transfers, allow_pickle=False)
+        os.replace(path + ".tmp.npy", path)
+    return Workload(accounts, transfers, seeds)
+
+
+def _sign(transfers: numpy.ndarray, keys: list[Any], signer: numpy.ndarray, progress: bool) -> None:
+    from tqdm import tqdm
+
+    messages = records.signing_bytes(transfers)
+    with tqdm(total=len(transfers), unit="signature", disable=not progress, leave=False,
+              desc="signing transfers", file=sys.stderr) as bar:  # fmt: skip
+        for index, key in enumerate(keys):
+            rows = numpy.flatnonzero(signer == index)
+            if len(rows):
+                transfers["signature"][rows] = key.sign_many(messages[rows])
+                bar.update(len(rows))
+
+
+# ---------------------------------------------------------------------------- ours
+
+
+@dataclass
+class LedgerRun:
+    seconds: float
+    stage_seconds: dict[str, float]
+    latencies: list[float]
+    accepted: int
+    ledger_path: str
+
+
+def _run_ledger(path: str, workload: Workload, *, verify_signatures: bool) -> LedgerRun:
+    from ledgercore.ledger import Ledger
+
+    stages = dict.fromkeys(STAGES, 0.0)
+    latencies = []
+    accepted = 0
+    with Ledger.open(path, verify_signatures=verify_signatures) as ledger:
+        ledger.create_accounts(workload.accounts, timestamp_ns=START_NS)
+        for number, batch in enumerate(workload.batches()):
+            timings: dict[str, float] = {}
+            started = time.perf_counter()
+            results, _ = ledger.submit(
+                batch, timestamp_ns=START_NS + (number + 1) * 10**9, timings=timings
+            )
+            latencies.append(time.perf_counter() - started)
+            accepted += int((results == 0).sum())
+            for name in STAGES:
+                stages[name] += timings.get(name, 0.0)
+    return LedgerRun(sum(latencies), stages, latencies, accepted, path)
+
+
+def _shares(run: LedgerRun) -> dict[str, float]:
+    total = sum(run.stage_seconds.values()) or 1.0
+    return {name: run.stage_seconds[name] / total for name in STAGES}
+
+
+def _share_text(run: LedgerRun) -> str:
+    shares = _shares(run)
+    return ", ".join(f"{name} {shares[name]:.0%}" for name in STAGES if shares[name] >= 0.005)
+
+
+# ---------------------------------------------------------------------------- the baseline
+
+
+def _naive_pipeline(path: str, workload: Workload, count: int, *, verify: bool) -> float:
+    """Seconds for the naive pipeline over the first `count` transfers (see the module doc)."""
+    import nacl.signing
+    from blake3 import blake3
+    from rocksdict import Options, Rdict, WriteBatch, WriteOptions
+
+    from ledgercore.merkle_verify import LEAF_KEY, NODE_KEY
+
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    db = Rdict(path, options)
+    sync = WriteOptions()
+    sync.sync = True
+    verifiers = {}
+    balances: dict[int, list[int]] = {}
+    owners: dict[int, bytes] = {}
+    for row in records.to_dicts(workload.accounts):
+        balances[row["id"]] = [0, 0]
+        owners[row["id"]] = row["owner_key"]
+    subtrees: list[tuple[int, bytes]] = []
+    prefix = records.SIGNING_PREFIX
+    started = time.perf_counter()
+    try:
+        for batch in workload.batches(count):
+            write = WriteBatch(raw_mode=True)
+            touched = set()
+            for raw, row in zip(
+                (bytes(record) for record in batch.view(numpy.void)),
+                records.to_dicts(batch),
+                strict=True,
+            ):
+                if verify:
+                    key = owners[row["debit_account_id"]]
+                    verifier = verifiers.get(key) or verifiers.setdefault(
+                        key, nacl.signing.VerifyKey(key)
+                    )
+                    verifier.verify(prefix + raw[: records.SIGNED_SIZE], row["signature"])
+                debit, credit = row["debit_account_id"], row["credit_account_id"]
+                if debit not in balances or credit not in balances or debit == credit:
+                    continue
+                balances[debit][0] += row["amount"]
+                balances[credit][1] += row["amount"]
+                touched.update((debit, credit))
+                node = blake3(raw, key=LEAF_KEY).digest()
+                level = 0
+                while subtrees and subtrees[-1][0] == level:
+                    node = blake3(subtrees.pop()[1] + node, key=NODE_KEY).digest()
+                    level += 1
+                subtrees.append((level, node))
+                write.put(raw[:16], raw)
+            for account_id in touched:
+                debits, credits = balances[account_id]
+                value = debits.to_bytes(16, "little") + credits.to_bytes(16, "little")
+                write.put(account_id.to_bytes(16, "little"), value)
+            db.write(write, sync)
+        return time.perf_counter() - started
+    finally:
+        db.close()
+
+
+def _ceiling(workload: Workload, repeat: int) -> float:
+    """Best seconds of verify_batch alone over one batch, on all cores."""
+    from ledgercore.ed25519 import verify_batch
+
+    batch = workload.transfers[:BATCH_SIZE]
+    owners = workload.accounts["owner_key"][batch["debit_account_id"][:, 0].astype(numpy.int64) - 1]
+    messages = records.signing_bytes(batch)
+    signatures = numpy.ascontiguousarray(batch["signature"])
+    keys = numpy.ascontiguousarray(owners)
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        ok = verify_batch(keys, messages, signatures)
+        best = min(best, time.perf_counter() - started)
+        assert numpy.asarray(ok).all()
+    return best / len(batch)
+
+
+# ---------------------------------------------------------------------------- the stage
+
+
+def _proof_rates(ledger: Any, transfer_count: int, count: int) -> tuple[float, float]:
+    from ledgercore.ledger_proofs import ledger_proof_from_json
+
+    ids = numpy.linspace(1, transfer_count, count, dtype=numpy.int64).tolist()
+    started = time.perf_counter()
+    texts = [ledger.prove_transfer(transfer_id).to_json() for transfer_id in ids]
+    made = time.perf_counter()
+    assert all(ledger_proof_from_json(text).verify() for text in texts)
+    checked = time.perf_counter()
+    return count / (made - started), count / (checked - made)
+
+
+def run(ctx: Any) -> list:
+    """The ledger figures (see the module docstring)."""
+    from ledgercore.ledger import Ledger
+
+    transfer_count = getattr(ctx, "ledger_transfers", None) or (
+        QUICK_TRANSFER_COUNT if ctx.quick else FULL_TRANSFER_COUNT
+    )
+    account_count = getattr(ctx, "ledger_accounts", None) or (
+        QUICK_ACCOUNT_COUNT if ctx.quick else FULL_ACCOUNT_COUNT
+    )
+    workload = signed_workload(
+        transfer_count=transfer_count, account_count=account_count, progress=True
+    )
+    subset = min(transfer_count, 2_000 if ctx.quick else BATCH_SIZE)
+    with tempfile.TemporaryDirectory(prefix="ledgercore-bench-") as directory:
+        print(f"ledger bench: stores in {directory}", file=sys.stderr)
+        signed = _run_ledger(directory + "/signed", workload, verify_signatures=True)
+        unsigned = _run_ledger(directory + "/unsigned", workload, verify_signatures=False)
+        naive = _naive_pipeline(directory + "/naive", workload, subset, verify=True)
+        naive_unsigned = _naive_pipeline(directory + "/naive-u", workload, subset, verify=False)
+        started = time.perf_counter()
+        with Ledger.open(signed.ledger_path) as ledger:
+            reopen = time.perf_counter() - started
+            disk = ledger.disk_size()
+            proofs_made, proofs_checked = _proof_rates(ledger, transfer_count, 200)
+            report = ledger.verify_chain(progress=False)
+            assert report.ok, str(report)
+    ceiling = _ceiling(workload, repeat=2 if ctx.quick else 3)
+    latencies = numpy.array(signed.latencies) * 1e3
+    common = dict(
+        batch_size=BATCH_SIZE,
+        account_count=account_count,
+        naive_subset=subset,
+    )
+    rate = signed.accepted / signed.seconds
+    return [
+        ctx.result(
+            group=GROUP,
+            operation=f"submit, signed, durable ({_share_text(signed)})",
+            items=signed.accepted,
+            seconds=signed.seconds,
+            baseline="naive: PyNaCl loop, Python model, blake3 pkg, a put per record",
+            baseline_seconds=naive,
+            baseline_items=subset,
+            stage_shares=_shares(signed),
+            batch_latency_p50_ms=float(numpy.percentile(latencies, 50)),
+            batch_latency_p99_ms=float(numpy.percentile(latencies, 99)),
+            signature_ceiling_per_second=1 / ceiling,
+            share_of_signature_ceiling=rate * ceiling,
+            disk_bytes_per_transfer=disk / transfer_count,
+            proofs_made_per_second=proofs_made,
+            proofs_verified_per_second=proofs_checked,
+            **common,
+        ),
+        ctx.result(
+            group=GROUP,
+            operation=f"submit, verify_signatures=False, durable ({_share_text(unsigned)})",
+            items=unsigned.accepted,
+            seconds=unsigned.seconds,
+            baseline="naive without PyNaCl: Python model, blake3 pkg, a put per record",
+            baseline_seconds=naive_unsigned,
+            baseline_items=subset,
+            stage_shares=_shares(unsigned),
+            batch_latency_p50_ms=float(numpy.percentile(numpy.array(unsigned.latencies), 50)) * 1e3,
+            batch_latency_p99_ms=float(numpy.percentile(numpy.array(unsigned.latencies), 99)) * 1e3,
+            **common,
+        ),
+        ctx.result(
+            group=GROUP,
+            operation=f"reopen a store of {transfer_count:,} transfers",
+            items=transfer_count,
+            seconds=reopen,
+            baseline="verify_chain: recompute it from genesis, signatures included",
+            baseline_seconds=report.seconds,
+            baseline_items=transfer_count,
+            **common,
+        ),
+    ]
