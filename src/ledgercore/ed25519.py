@@ -34,8 +34,8 @@ which libsodium refuses and these rules accept when the cofactored equation hold
 
 Batches
 -------
-`verify_batch` splits the signatures into chunks (one per thread, at most 16,384 each) and checks
-one random linear combination of the equations of each chunk with one multi-scalar
+`verify_batch` splits the signatures into chunks (one or two per thread, at most 16,384 each)
+and checks one random linear combination of the equations of each chunk with one multi-scalar
 multiplication (Straus for small chunks, Pippenger's buckets for large ones), with 128-bit
 coefficients drawn in C from the operating system's CSPRNG (getrandom(2) on Linux,
 arc4random_buf(3) on macOS and the BSDs). Within a chunk each distinct public key is decoded
