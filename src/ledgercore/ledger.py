@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy
@@ -133,55 +134,73 @@ class Ledger:
         return ledger
 
     def _load(self) -> None:
-        """Apply every stored block again (no signature, no hashing) and check the roots."""
-        store, machine = self._store, self._machine
+        """Apply every stored block again (no signature, no hashing) and check the roots.
+
+        Two threads work beside the engine: one reads the next bodies and checks their hashes,
+        one rebuilds the log from its stored leaf hashes (both release the GIL while hashing).
+        """
+        store = self._store
         head = store.head()
         hint = CHECK_HINT.format(path=store.path)
-        previous = None
-        for height in range(head.height + 1):
-            header = store.block(height)
-            if header is None:
-                raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
-            if previous is not None and header.prev_hash != previous.hash:
-                raise StoreCorruptedError(
-                    f"{store.path}: block {height} does not name block {height - 1}'s hash as "
-                    f"its previous; {hint}"
-                )
-            raw = store.raw_body(height)
-            if raw is None or blake3(raw) != header.body_hash:
-                raise StoreCorruptedError(
-                    f"{store.path}: the body of block {height} is missing or does not match "
-                    f"its header's body_hash; {hint}"
-                )
-            body = store.body(height)
-            if body.kind == BlockKind.accounts:
-                step = machine.accounts(body.records, header.timestamp_ns, commit=False)
-            elif body.kind == BlockKind.transfers:
-                step = machine.transfers(
-                    body.records, header.timestamp_ns, stored_results=body.results, commit=False
-                )
-            else:
-                step = None
-            if step is not None and not numpy.array_equal(step.results, body.results):
-                row = int(numpy.flatnonzero(step.results != body.results)[0])
-                raise StoreCorruptedError(
-                    f"{store.path}: block {height}, record {row}: stored result "
-                    f"{int(body.results[row])}, applying it again gives {int(step.results[row])}"
-                    f"; {hint}"
-                )
-            self._log_sizes.append(header.log_size)
-            previous = header
-        machine.log.append_leaf_hashes(store.log_level(0, head.log_size))
-        if machine.log.root() != head.log_root:
+
+        def rebuild_log() -> bytes:
+            self._machine.log.append_leaf_hashes(store.log_level(0, head.log_size))
+            return self._machine.log.root()
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledgercore-load") as pool:
+            log_root = pool.submit(rebuild_log)
+            previous = None
+            for height, header, raw in _read_ahead(pool, store, head.height + 1, window=3):
+                if header is None:
+                    raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
+                if previous is not None and header.prev_hash != previous.hash:
+                    raise StoreCorruptedError(
+                        f"{store.path}: block {height} does not name block {height - 1}'s hash "
+                        f"as its previous; {hint}"
+                    )
+                if raw is None:
+                    raise StoreCorruptedError(
+                        f"{store.path}: the body of block {height} is missing or does not match "
+                        f"its header's body_hash; {hint}"
+                    )
+                self._replay(height, header, raw, hint)
+                self._log_sizes.append(header.log_size)
+                previous = header
+            root = log_root.result()
+        if root != head.log_root:
             raise StoreCorruptedError(
-                f"{store.path}: the stored log's root {machine.log.root().hex()} differs from "
-                f"the head's log_root {head.log_root.hex()}; {hint}"
+                f"{store.path}: the stored log's root {root.hex()} differs from the head's "
+                f"log_root {head.log_root.hex()}; {hint}"
             )
+        machine = self._machine
         machine.build_state()
         if machine.state.root() != head.state_root or machine.state.size != head.state_size:
             raise StoreCorruptedError(
                 f"{store.path}: the accounts rebuilt from the blocks give state root "
                 f"{machine.state.root().hex()}, the head says {head.state_root.hex()}; {hint}"
+            )
+
+    def _replay(self, height: int, header: BlockHeader, raw: bytes, hint: str) -> None:
+        """Apply one stored block again and compare its results with the stored ones."""
+        try:
+            body = Body.from_bytes(raw)
+        except LedgerValueError as error:
+            message = f"{self._store.path}: block {height}: {error}; {hint}"
+            raise StoreCorruptedError(message) from None
+        if body.kind == BlockKind.accounts:
+            step = self._machine.accounts(body.records, header.timestamp_ns, commit=False)
+        elif body.kind == BlockKind.transfers:
+            step = self._machine.transfers(
+                body.records, header.timestamp_ns, stored_results=body.results, commit=False
+            )
+        else:
+            return
+        if not numpy.array_equal(step.results, body.results):
+            row = int(numpy.flatnonzero(step.results != body.results)[0])
+            raise StoreCorruptedError(
+                f"{self._store.path}: block {height}, record {row}: stored result "
+                f"{int(body.results[row])}, applying it again gives {int(step.results[row])}; "
+                f"{hint}"
             )
 
     # ------------------------------------------------------------------------ writing
@@ -778,6 +797,28 @@ class Ledger:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"height {self._store.head_height()}"
         return f"Ledger({self._store.path!r}, {state})"
+
+
+def _read_ahead(
+    pool: ThreadPoolExecutor, store: Store, count: int, *, window: int
+) -> Iterator[tuple[int, BlockHeader | None, bytes | None]]:
+    """(height, header, raw body) of blocks 0 .. count - 1, read `window` blocks ahead on the
+    pool; the body is None when it is missing or does not hash to the header's body_hash."""
+
+    def fetch(height: int) -> tuple[int, BlockHeader | None, bytes | None]:
+        header = store.block(height)
+        raw = store.raw_body(height)
+        if header is None or raw is None or blake3(raw) != header.body_hash:
+            raw = None
+        return height, header, raw
+
+    pending: list[Future[tuple[int, BlockHeader | None, bytes | None]]] = []
+    for height in range(count):
+        pending.append(pool.submit(fetch, height))
+        if len(pending) > window:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
 
 
 def _check_clock(timestamp_ns: int | None) -> int | None:

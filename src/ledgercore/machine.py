@@ -178,10 +178,14 @@ class Machine:
             return step
         timestamps = numpy.uint64(base_ns) + accepted.astype("<u8")
         self.log_timestamps.append(timestamps)
+        if not commit:
+            # Only pending transfers with a timeout matter here: copy just those rows.
+            pending = accepted[array["timeout_s"][accepted] > 0]
+            pending_stamps = numpy.uint64(base_ns) + pending.astype("<u8")
+            self._schedule_expiries(array[pending], pending_stamps)
+            return step
         kept = array[accepted]
         self._schedule_expiries(kept, timestamps)
-        if not commit:
-            return step
         started = time.perf_counter()
         leaves = kept.copy()
         leaves["timestamp"] = timestamps
