@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy
 import pytest
 
 from ledgercore import records
 from ledgercore.engine import Engine
+from ledgercore.errors import LedgerValueError
 from ledgercore.keys import SigningKey
 from ledgercore.records import TransferFlags as TF
 from ledgercore.records import TransferResult as TR
@@ -117,3 +119,16 @@ def test_signed_and_unsigned_paths_give_the_same_results(engine):
         engine.submit(batch, timestamp_ns=2 * S).tolist()
         == other.submit(batch, verify_signatures=False, timestamp_ns=2 * S).tolist()
     )
+
+
+def test_stored_verdicts_replace_verification(engine):
+    batch = signed([pay(1, flags=TF.linked), pay(2), pay(3)])
+    batch["signature"][2] = 0  # would fail verification: the verdicts decide instead
+    verdicts = numpy.array([True, False, True])
+    assert names(engine.submit(batch, signature_verdicts=verdicts)) == [
+        "linked_event_failed",
+        "bad_signature",
+        "ok",
+    ]
+    with pytest.raises(LedgerValueError, match="signature_verdicts"):
+        engine.submit(batch, signature_verdicts=numpy.array([1, 0, 1]))

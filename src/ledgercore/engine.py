@@ -164,6 +164,7 @@ class Engine:
         timestamp_ns: int | None = None,
         threads: int | None = None,
         timings: dict[str, float] | None = None,
+        signature_verdicts: Any = None,
     ) -> numpy.ndarray:
         """Verify, validate and apply a batch of transfers in arrival order.
 
@@ -176,6 +177,9 @@ class Engine:
             threads: threads for signature verification (default: all cores).
             timings: if given, filled with the seconds spent in each stage
                 ("gather", "verify", "apply").
+            signature_verdicts: instead of verifying, one bool per transfer from an earlier
+                verification of the same bytes (a replica replaying stored batches): False
+                answers bad_signature. verify_signatures is then ignored.
 
         Returns:
             A uint8 array of `records.TransferResult` values, one per transfer.
@@ -206,7 +210,17 @@ class Engine:
         marks = None
         started = time.perf_counter()
         gathered = verified = started
-        if verify_signatures:
+        if signature_verdicts is not None:
+            verdicts = numpy.asarray(signature_verdicts)
+            if verdicts.dtype != numpy.bool_ or verdicts.shape != (len(array),):
+                raise LedgerValueError(
+                    f"signature_verdicts: expected {len(array)} bools, got {verdicts.dtype} "
+                    f"of shape {verdicts.shape}"
+                )
+            marks = numpy.where(verdicts, _native.SIGNATURE_GOOD, _native.SIGNATURE_BAD).astype(
+                numpy.uint8
+            )
+        elif verify_signatures:
             marks = self._verify(array, threads)
             gathered, verified = marks[1], marks[2]
             marks = marks[0]
