@@ -9,6 +9,7 @@ Example:
 """
 
 from ledgercore import ed25519, keys, records
+from ledgercore.ed25519 import decode_public_keys, verify_batch
 from ledgercore.engine import Engine
 from ledgercore.hashing import blake3, blake3_many, simd_kernel
 from ledgercore.keys import SigningKey, check_public_key
@@ -33,6 +34,7 @@ __all__ = [
     "blake3",
     "blake3_many",
     "check_public_key",
+    "decode_public_keys",
     "ed25519",
     "keys",
     "merkle_root",
@@ -40,6 +42,7 @@ __all__ = [
     "proof_from_dict",
     "records",
     "simd_kernel",
+    "verify_batch",
     "verify_consistency",
     "verify_inclusion",
     "verify_state_proof",
