@@ -61,12 +61,15 @@ class Step:
     """True if the batch changed the ledger's state, so that it must become a block."""
 
 
-def _unique_ids(ids: numpy.ndarray) -> numpy.ndarray:
-    """The distinct rows of an (n, 2) uint64 lane array."""
+def _distinct_ids(ids: numpy.ndarray) -> numpy.ndarray:
+    """The distinct rows of an (n, 2) uint64 lane array, sorted by (high, low) lane."""
     if len(ids) == 0:
-        return _EMPTY_IDS
-    flat = numpy.ascontiguousarray(ids, dtype="<u8").view("V16").ravel()
-    return numpy.unique(flat).view("<u8").reshape(-1, 2)
+        return ids
+    order = numpy.lexsort((ids[:, 0], ids[:, 1]))
+    ordered = ids[order]
+    keep = numpy.ones(len(ordered), dtype=bool)
+    keep[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    return numpy.ascontiguousarray(ordered[keep])
 
 
 class _Growing:
@@ -184,7 +187,7 @@ class Machine:
             pending_stamps = numpy.uint64(base_ns) + pending.astype("<u8")
             self._schedule_expiries(array[pending], pending_stamps)
             return step
-        kept = array[accepted]
+        kept = array if len(accepted) == len(array) else array[accepted]
         self._schedule_expiries(kept, timestamps)
         started = time.perf_counter()
         leaves = kept.copy()
@@ -195,25 +198,27 @@ class Machine:
         old_size = self.log.size
         self.log.append_leaf_hashes(step.leaf_hashes)
         step.log_nodes = self.log.new_nodes(old_size)
-        touched = numpy.concatenate(
-            [kept["debit_account_id"], kept["credit_account_id"], due]
-        ).reshape(-1, 2)
-        self._update_state(step, _unique_ids(touched))
+        touched = numpy.concatenate([kept["debit_account_id"], kept["credit_account_id"], due])
+        self._update_state(step, touched.reshape(-1, 2))
         if timings is not None:
             timings["hash"] = hashed - started
             timings["merkle"] = time.perf_counter() - hashed
         return step
 
     def _update_state(self, step: Step, ids: numpy.ndarray) -> None:
+        """Rehash the state-tree slots of these accounts (ids may repeat)."""
         if len(ids) == 0:
             return
+        ids = _distinct_ids(ids)
         found = self.engine.lookup_accounts(ids)
         assert len(found) == len(ids)
-        slots = numpy.searchsorted(self.account_timestamps.array(), found["timestamp"])
-        assert (self.account_timestamps.array()[slots] == found["timestamp"]).all()
-        order = numpy.argsort(slots, kind="stable")
-        step.state_slots = slots[order].astype("<u4")
-        step.state_records = found[order]
+        stamps = self.account_timestamps.array()
+        slots = numpy.searchsorted(stamps, found["timestamp"])
+        assert (stamps[slots] == found["timestamp"]).all()
+        # Sorting slots (integers) is far cheaper than sorting 16-byte ids.
+        unique, first = numpy.unique(slots, return_index=True)
+        step.state_slots = unique.astype("<u4")
+        step.state_records = found[first]
         self.state.update(step.state_slots, step.state_records)
 
     def _pop_due(self, base_ns: int) -> numpy.ndarray:
