@@ -7,7 +7,7 @@ import pytest
 
 from ledgercore import records
 from ledgercore.engine import Engine
-from ledgercore.errors import LedgerValueError
+from ledgercore.errors import InvariantError, LedgerValueError
 from ledgercore.keys import SigningKey
 from ledgercore.records import AccountFlags as AF
 from ledgercore.records import CreateAccountResult as AR
@@ -541,3 +541,31 @@ def test_empty_batches_are_fine(engine):
     assert engine.submit(records.transfers([]), verify_signatures=False).tolist() == []
     assert engine.create_accounts(records.accounts([])).tolist() == []
     assert len(engine.lookup_transfers([])) == 0
+
+
+# ---------------------------------------------------------------------------- broken invariants
+
+
+def test_broken_invariant_undoes_the_whole_batch(engine):
+    assert submit(engine, transfer(1, credit=NO_OVERDRAFT, amount=10)) == ["ok"]
+    before = [balances(engine, n) for n in range(1, 8)]
+    count = engine.transfer_count
+    # Break the account on purpose: 100 posted debits that no credit balances.
+    engine._native.break_account_for_test(records.lanes(NO_OVERDRAFT), records.lanes(100))
+    with pytest.raises(InvariantError, match="debits_must_not_exceed_credits"):
+        engine.check_invariants()
+    rows = [
+        transfer(2, amount=3),  # fine on its own
+        transfer(3, debit=NO_OVERDRAFT, amount=1_000),  # fails on state: its id would be kept
+        transfer(4, credit=NO_OVERDRAFT, amount=1),  # touches the broken account
+    ]
+    with pytest.raises(InvariantError, match="debits_must_not_exceed_credits"):
+        submit(engine, *rows)
+    # Nothing of the batch stayed: balances, transfers, kept ids.
+    broken = list(before[NO_OVERDRAFT - 1])
+    broken[1] += 100
+    expected = list(before)
+    expected[NO_OVERDRAFT - 1] = tuple(broken)
+    assert [balances(engine, n) for n in range(1, 8)] == expected
+    assert engine.transfer_count == count
+    assert submit(engine, transfer(3, amount=1), transfer(2, amount=3)) == ["ok", "ok"]

@@ -143,6 +143,11 @@ int lc_engine_check_invariants(const lc_engine *engine, lc_ledger_totals *totals
                                size_t totals_max, size_t *ledger_count,
                                lc_invariant_report *report);
 
+/* Tests only: add `amount` to an account's posted debits and nothing else, breaking double entry
+ * (and perhaps its limit) on purpose, so that tests can see the invariant checks refuse a batch
+ * and undo it. LC_OK, or LC_ERROR_ARGUMENT when there is no such account. */
+int lc_engine_break_account_for_test(lc_engine *engine, lc_u128 id, lc_u128 amount);
+
 size_t lc_engine_account_count(const lc_engine *engine);
 size_t lc_engine_transfer_count(const lc_engine *engine);
 size_t lc_engine_pending_count(const lc_engine *engine);

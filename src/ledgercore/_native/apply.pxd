@@ -63,6 +63,7 @@ cdef extern from "apply.h" nogil:
     int lc_engine_check_invariants(const lc_engine *engine, lc_ledger_totals *totals,
                                    size_t totals_max, size_t *ledger_count,
                                    lc_invariant_report *report)
+    int lc_engine_break_account_for_test(lc_engine *engine, lc_u128 id, lc_u128 amount)
     size_t lc_engine_account_count(const lc_engine *engine)
     size_t lc_engine_transfer_count(const lc_engine *engine)
     size_t lc_engine_pending_count(const lc_engine *engine)

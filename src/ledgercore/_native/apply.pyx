@@ -262,6 +262,21 @@ cdef class NativeEngine:
             self.busy = False
             free(totals)
 
+    def break_account_for_test(self, const uint64_t[::1] id_lanes not None,
+                               const uint64_t[::1] amount_lanes not None):
+        """Tests only: add amount to an account's posted debits alone, breaking double entry."""
+        if id_lanes.shape[0] != 2 or amount_lanes.shape[0] != 2:
+            raise LedgerValueError("id_lanes, amount_lanes: expected two u64 lanes each")
+        self.enter()
+        try:
+            status = lc_engine_break_account_for_test(
+                self.engine, (<const lc_u128 *>&id_lanes[0])[0],
+                (<const lc_u128 *>&amount_lanes[0])[0])
+        finally:
+            self.busy = False
+        if status != LC_OK:
+            raise LedgerValueError("id_lanes: no such account")
+
     @property
     def account_count(self):
         return lc_engine_account_count(self.engine)

@@ -919,6 +919,13 @@ int lc_engine_check_invariants(const lc_engine *e, lc_ledger_totals *totals, siz
     return LC_OK;
 }
 
+int lc_engine_break_account_for_test(lc_engine *e, lc_u128 id, lc_u128 amount) {
+    uint32_t index = find_account(e, id);
+    if (index == LC_IDMAP_NONE) return LC_ERROR_ARGUMENT;
+    e->accounts[index].debits_posted += amount;
+    return LC_OK;
+}
+
 size_t lc_engine_account_count(const lc_engine *e) { return e->account_count; }
 size_t lc_engine_transfer_count(const lc_engine *e) { return e->transfer_count; }
 size_t lc_engine_pending_count(const lc_engine *e) { return e->pending_count; }
