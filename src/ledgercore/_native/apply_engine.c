@@ -63,13 +63,34 @@ LC_STATIC_ASSERT(offsetof(stored_transfer, timeout_s) == offsetof(lc_transfer, t
 LC_STATIC_ASSERT(offsetof(stored_transfer, user_data_64) == offsetof(lc_transfer, user_data_64));
 LC_STATIC_ASSERT(offsetof(stored_transfer, timestamp) == offsetof(lc_transfer, timestamp));
 
+/* What validation reads and writes of an account, apart from the rest of its record: 96 bytes,
+ * so a row never spans more than two cache lines (a full record, 160 bytes, spans three) and
+ * 100,000 accounts' working set is 9.6 MB instead of 16. The account table's rows are these (the
+ * id is at offset 0); the full records keep the fields validation never reads, and their balance
+ * fields stay zero: lookups take balances from here. */
+typedef struct hot_account {
+    lc_u128 id;
+    lc_u128 debits_pending;
+    lc_u128 debits_posted;
+    lc_u128 credits_pending;
+    lc_u128 credits_posted;
+    uint32_t ledger;
+    uint16_t code;
+    uint16_t flags;
+    uint8_t unused[8];
+} hot_account;
+
+LC_STATIC_ASSERT(sizeof(hot_account) == 96);
+LC_STATIC_ASSERT(offsetof(hot_account, id) == 0);
+
 typedef struct expiry {
     uint64_t expires_at_ns;
     uint32_t index;
 } expiry;
 
 struct lc_engine {
-    lc_account *accounts;
+    lc_account *accounts;  /* full records; balances live in hot */
+    hot_account *hot;
     size_t account_count;
     size_t account_capacity;
     stored_transfer *transfers;
@@ -121,8 +142,8 @@ lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1) {
     if (e == NULL) return NULL;
     /* Account ids get their own seeds; the two tables of transfer ids share theirs, so that one
      * hash of a transfer id serves both. */
-    int status = lc_idmap_init(&e->account_map, (const void *const *)&e->accounts,
-                               sizeof(lc_account), seed0, seed1);
+    int status = lc_idmap_init(&e->account_map, (const void *const *)&e->hot,
+                               sizeof(hot_account), seed0, seed1);
     if (status == LC_OK) {
         status = lc_idmap_init(&e->transfer_map, (const void *const *)&e->transfers,
                                sizeof(stored_transfer), seed0 ^ 0x5bd1e995u, ~seed1);
@@ -144,6 +165,7 @@ void lc_engine_free(lc_engine *e) {
     lc_idmap_free(&e->transfer_map);
     lc_idmap_free(&e->failed_map);
     free(e->accounts);
+    free(e->hot);
     free(e->transfers);
     free(e->transfer_status);
     free(e->failed_ids);
@@ -241,7 +263,7 @@ static inline uint64_t expires_at_ns(const stored_transfer *pending) {
 
 /* Balances an account must keep after any change: no sum of them wraps, and the limit its
  * flags set holds. False means our code is wrong; the batch is undone and reported. */
-static int account_holds(const lc_account *a, lc_invariant_report *report) {
+static int account_holds(const hot_account *a, lc_invariant_report *report) {
     const char *rule = NULL;
     if (a->debits_pending + a->debits_posted < a->debits_posted) {
         rule = "debits_pending + debits_posted fits in 128 bits";
@@ -301,10 +323,16 @@ static void apply_account(lc_engine *e, const lc_account *a, uint64_t hash, uint
     lc_account *stored = &e->accounts[index];
     *stored = *a;
     stored->timestamp = timestamp;
+    hot_account *hot = &e->hot[index];
+    memset(hot, 0, sizeof(*hot));
+    hot->id = a->id;
+    hot->ledger = a->ledger;
+    hot->code = a->code;
+    hot->flags = a->flags;
     e->account_count += 1;
     lc_idmap_insert(&e->account_map, hash, index);
     undo_push(e, UNDO_ACCOUNT_CREATED, index, 0);
-    LC_ASSERT(stored->debits_posted == 0 && stored->credits_posted == 0);
+    LC_ASSERT(a->debits_posted == 0 && a->credits_posted == 0);
 }
 
 /* ---------------------------------------------------------------- undo */
@@ -312,10 +340,10 @@ static void apply_account(lc_engine *e, const lc_account *a, uint64_t hash, uint
 static void undo_transfer(lc_engine *e, const undo_entry *entry) {
     LC_ASSERT(entry->index + 1 == e->transfer_count); /* undone newest first */
     const stored_transfer *t = &e->transfers[entry->index];
-    lc_account *dr = &e->accounts[lc_idmap_find(&e->account_map, t->debit_account_id,
+    hot_account *dr = &e->hot[lc_idmap_find(&e->account_map, t->debit_account_id,
                                                 lc_idmap_hash(&e->account_map,
                                                               t->debit_account_id))];
-    lc_account *cr = &e->accounts[lc_idmap_find(&e->account_map, t->credit_account_id,
+    hot_account *cr = &e->hot[lc_idmap_find(&e->account_map, t->credit_account_id,
                                                 lc_idmap_hash(&e->account_map,
                                                               t->credit_account_id))];
     if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
@@ -347,10 +375,10 @@ static void undo_transfer(lc_engine *e, const undo_entry *entry) {
 static void undo_expiry(lc_engine *e, const undo_entry *entry) {
     const stored_transfer *p = &e->transfers[entry->index];
     LC_ASSERT(e->transfer_status[entry->index] == TRANSFER_STATUS_EXPIRED);
-    lc_account *dr = &e->accounts[lc_idmap_find(&e->account_map, p->debit_account_id,
+    hot_account *dr = &e->hot[lc_idmap_find(&e->account_map, p->debit_account_id,
                                                 lc_idmap_hash(&e->account_map,
                                                               p->debit_account_id))];
-    lc_account *cr = &e->accounts[lc_idmap_find(&e->account_map, p->credit_account_id,
+    hot_account *cr = &e->hot[lc_idmap_find(&e->account_map, p->credit_account_id,
                                                 lc_idmap_hash(&e->account_map,
                                                               p->credit_account_id))];
     dr->debits_pending += p->amount;
@@ -369,7 +397,7 @@ static void rollback(lc_engine *e, size_t mark) {
         switch (entry->kind) {
         case UNDO_ACCOUNT_CREATED: {
             LC_ASSERT(entry->index + 1 == e->account_count);
-            lc_u128 id = e->accounts[entry->index].id;
+            lc_u128 id = e->hot[entry->index].id;
             lc_idmap_remove(&e->account_map, id, lc_idmap_hash(&e->account_map, id));
             e->account_count -= 1;
             break;
@@ -447,8 +475,14 @@ int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t c
     uint64_t base = batch_timestamp(e, timestamp_ns, count);
     if (base == 0) return LC_ERROR_ARGUMENT;
     if (e->account_count + count > LC_ENGINE_ACCOUNT_COUNT_MAX) return LC_ERROR_CAPACITY;
-    int status = grow((void **)&e->accounts, &e->account_capacity, e->account_count + count,
-                      sizeof(lc_account));
+    size_t need = e->account_count + count;
+    size_t account_capacity = e->account_capacity;
+    int status = grow((void **)&e->accounts, &account_capacity, need, sizeof(lc_account));
+    if (status == LC_OK) {
+        size_t hot_capacity = e->account_capacity;
+        status = grow((void **)&e->hot, &hot_capacity, need, sizeof(hot_account));
+        if (status == LC_OK) e->account_capacity = account_capacity;
+    }
     if (status == LC_OK) {
         status = grow((void **)&e->undo, &e->undo_capacity, count, sizeof(undo_entry));
     }
@@ -526,8 +560,8 @@ static uint8_t check_post_or_void(const lc_engine *e, const lc_transfer *t, uint
     }
     if (t->flags & LC_TRANSFER_POST_PENDING) {
         /* A void only gives back what was reserved, so it is let through. */
-        const lc_account *dr = &e->accounts[r->debit_index];
-        const lc_account *cr = &e->accounts[r->credit_index];
+        const hot_account *dr = &e->hot[r->debit_index];
+        const hot_account *cr = &e->hot[r->credit_index];
         if ((dr->flags | cr->flags) & LC_ACCOUNT_FROZEN) return LC_RESULT_ACCOUNT_FROZEN;
         if ((dr->flags | cr->flags) & LC_ACCOUNT_CLOSED) return LC_RESULT_ACCOUNT_CLOSED;
     }
@@ -539,8 +573,8 @@ static uint8_t check_post_or_void(const lc_engine *e, const lc_transfer *t, uint
 /* Balances, limits and overflow of a single-phase or pending transfer. */
 static uint8_t check_balances(const lc_engine *e, const lc_transfer *t, uint64_t timestamp,
                               resolved *r) {
-    const lc_account *dr = &e->accounts[r->debit_index];
-    const lc_account *cr = &e->accounts[r->credit_index];
+    const hot_account *dr = &e->hot[r->debit_index];
+    const hot_account *cr = &e->hot[r->credit_index];
     if ((dr->flags | cr->flags) & LC_ACCOUNT_FROZEN) return LC_RESULT_ACCOUNT_FROZEN;
     if ((dr->flags | cr->flags) & LC_ACCOUNT_CLOSED) return LC_RESULT_ACCOUNT_CLOSED;
     unsigned __int128 amount = t->amount;
@@ -623,8 +657,8 @@ static uint8_t check_transfer(const lc_engine *e, const lc_transfer *t, uint8_t 
     if (r->debit_index == LC_IDMAP_NONE || r->credit_index == LC_IDMAP_NONE) {
         return LC_RESULT_ACCOUNT_NOT_FOUND;
     }
-    uint32_t debit_ledger = e->accounts[r->debit_index].ledger;
-    if (debit_ledger != e->accounts[r->credit_index].ledger || t->ledger != debit_ledger) {
+    uint32_t debit_ledger = e->hot[r->debit_index].ledger;
+    if (debit_ledger != e->hot[r->credit_index].ledger || t->ledger != debit_ledger) {
         return LC_RESULT_LEDGER_MISMATCH;
     }
     if (resolves) return check_post_or_void(e, t, timestamp, r);
@@ -642,8 +676,8 @@ static int apply_transfer(lc_engine *e, const lc_transfer *t, const resolved *r,
     kept->timestamp = timestamp;
     e->transfer_count += 1;
     lc_idmap_insert(&e->transfer_map, r->hash, index);
-    lc_account *dr = &e->accounts[r->debit_index];
-    lc_account *cr = &e->accounts[r->credit_index];
+    hot_account *dr = &e->hot[r->debit_index];
+    hot_account *cr = &e->hot[r->credit_index];
     uint8_t status = TRANSFER_STATUS_NONE;
     uint32_t pending_index = 0;
     if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
@@ -694,8 +728,8 @@ static int expire_pending(lc_engine *e, uint64_t now) {
         if (e->transfer_status[top.index] != TRANSFER_STATUS_PENDING) continue;
         const stored_transfer *p = &e->transfers[top.index];
         LC_ASSERT(expires_at_ns(p) == top.expires_at_ns);
-        lc_account *dr = &e->accounts[find_account(e, p->debit_account_id)];
-        lc_account *cr = &e->accounts[find_account(e, p->credit_account_id)];
+        hot_account *dr = &e->hot[find_account(e, p->debit_account_id)];
+        hot_account *cr = &e->hot[find_account(e, p->credit_account_id)];
         LC_ASSERT(dr->debits_pending >= p->amount && cr->credits_pending >= p->amount);
         dr->debits_pending -= p->amount;
         cr->credits_pending -= p->amount;
@@ -739,8 +773,8 @@ static inline void look_ahead_hash(const lc_engine *e, const lc_transfer *t, ahe
 static inline void look_ahead_accounts(const lc_engine *e, const lc_transfer *t, ahead *a) {
     uint32_t debit = lc_idmap_candidate(&e->account_map, a->debit_hash);
     uint32_t credit = lc_idmap_candidate(&e->account_map, a->credit_hash);
-    if (debit != LC_IDMAP_NONE) prefetch_row(&e->accounts[debit], sizeof(lc_account));
-    if (credit != LC_IDMAP_NONE) prefetch_row(&e->accounts[credit], sizeof(lc_account));
+    if (debit != LC_IDMAP_NONE) prefetch_row(&e->hot[debit], sizeof(hot_account));
+    if (credit != LC_IDMAP_NONE) prefetch_row(&e->hot[credit], sizeof(hot_account));
     if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
         lc_idmap_prefetch(&e->transfer_map, lc_idmap_hash(&e->transfer_map, t->pending_id));
     }
@@ -843,7 +877,13 @@ size_t lc_engine_lookup_accounts(const lc_engine *e, const lc_u128 *ids, size_t 
     for (size_t i = 0; i < count; i++) {
         uint32_t index = find_account(e, ids[i]);
         found[i] = index != LC_IDMAP_NONE;
-        if (index != LC_IDMAP_NONE) out[copied++] = e->accounts[index];
+        if (index == LC_IDMAP_NONE) continue;
+        lc_account *account = &out[copied++];
+        *account = e->accounts[index];
+        account->debits_pending = e->hot[index].debits_pending;
+        account->debits_posted = e->hot[index].debits_posted;
+        account->credits_pending = e->hot[index].credits_pending;
+        account->credits_posted = e->hot[index].credits_posted;
     }
     return copied;
 }
@@ -881,7 +921,7 @@ int lc_engine_check_invariants(const lc_engine *e, lc_ledger_totals *totals, siz
                                size_t *ledger_count, lc_invariant_report *report) {
     *ledger_count = 0;
     for (size_t i = 0; i < e->account_count; i++) {
-        const lc_account *a = &e->accounts[i];
+        const hot_account *a = &e->hot[i];
         if (!account_holds(a, report)) return LC_ERROR_INVARIANT;
         lc_ledger_totals *sums = totals_for(totals, ledger_count, totals_max, a->ledger);
         if (sums == NULL) return LC_ERROR_ARGUMENT;
@@ -922,7 +962,7 @@ int lc_engine_check_invariants(const lc_engine *e, lc_ledger_totals *totals, siz
 int lc_engine_break_account_for_test(lc_engine *e, lc_u128 id, lc_u128 amount) {
     uint32_t index = find_account(e, id);
     if (index == LC_IDMAP_NONE) return LC_ERROR_ARGUMENT;
-    e->accounts[index].debits_posted += amount;
+    e->hot[index].debits_posted += amount;
     return LC_OK;
 }
 
@@ -932,7 +972,7 @@ size_t lc_engine_pending_count(const lc_engine *e) { return e->pending_count; }
 uint64_t lc_engine_last_timestamp(const lc_engine *e) { return e->last_timestamp_ns; }
 
 size_t lc_engine_memory_size(const lc_engine *e) {
-    return sizeof(*e) + e->account_capacity * sizeof(lc_account) +
+    return sizeof(*e) + e->account_capacity * (sizeof(lc_account) + sizeof(hot_account)) +
            e->transfer_capacity * (sizeof(stored_transfer) + 1) +
            e->failed_capacity * sizeof(lc_u128) + e->expiry_capacity * sizeof(expiry) +
            e->undo_capacity * sizeof(undo_entry) + lc_idmap_memory_size(&e->account_map) +

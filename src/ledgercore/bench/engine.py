@@ -270,13 +270,14 @@ def _model_with_accounts(model_module: Any, workload: Workload) -> Any:
 
 
 def _model_rate(model: Any, model_module: Any, workload: Workload, batch_count: int) -> tuple:
-    """Seconds and transfers for the model on the first batch_count batches."""
+    """Wall-clock seconds, thread CPU seconds and transfers for the model on the first
+    batch_count batches."""
     items = 0
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.thread_time()
     for batch, timestamp in zip(workload.batches[:batch_count], workload.timestamps, strict=False):
         model_module.submit_array(model, batch, None, timestamp)
         items += len(batch)
-    return time.perf_counter() - started, items
+    return time.perf_counter() - started, time.thread_time() - started_cpu, items
 
 
 def _best_apply(workload: Workload, repeat: int) -> tuple[float, float, Engine]:
@@ -303,7 +304,9 @@ def run(ctx: Any) -> list:
         return results
     model = _model_with_accounts(model_module, workload)
     model_batches = 1 if ctx.quick else 3
-    model_seconds, model_items = _model_rate(model, model_module, workload, model_batches)
+    model_seconds, model_cpu_seconds, model_items = _model_rate(
+        model, model_module, workload, model_batches
+    )
     empty = Engine()
     empty_size = empty.memory_size
     accounts_engine = workload.engine()
@@ -329,6 +332,10 @@ def run(ctx: Any) -> list:
             # (the native pass runs on the calling thread) does not.
             cpu_seconds=cpu_seconds,
             items_per_cpu_second=round(workload.transfer_count / cpu_seconds),
+            baseline_cpu_seconds=model_cpu_seconds,
+            ratio_cpu=round(
+                (workload.transfer_count / cpu_seconds) / (model_items / model_cpu_seconds), 1
+            ),
             memory_per_account_bytes=round(account_bytes, 1),
             memory_per_transfer_bytes=round(transfer_bytes, 1),
             **common,
