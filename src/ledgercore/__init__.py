@@ -9,10 +9,19 @@ Example:
 """
 
 from ledgercore import ed25519, keys, records
+from ledgercore.blocks import BlockHeader, BlockKind
 from ledgercore.ed25519 import decode_public_keys, verify_batch
 from ledgercore.engine import Engine
 from ledgercore.hashing import blake3, blake3_many, simd_kernel
 from ledgercore.keys import SigningKey, check_public_key
+from ledgercore.ledger import Ledger
+from ledgercore.ledger_proofs import (
+    AccountProof,
+    ChainConsistencyProof,
+    TransferProof,
+    ledger_proof_from_bytes,
+    ledger_proof_from_json,
+)
 from ledgercore.merkle import MerkleLog, StateTree, merkle_root
 from ledgercore.merkle_verify import verify_consistency, verify_inclusion, verify_state_proof
 from ledgercore.proofs import (
@@ -22,21 +31,32 @@ from ledgercore.proofs import (
     proof_from_bytes,
     proof_from_dict,
 )
+from ledgercore.verify import ChainMismatch, ChainReport, verify_store
 
 __all__ = [
+    "AccountProof",
+    "BlockHeader",
+    "BlockKind",
+    "ChainConsistencyProof",
+    "ChainMismatch",
+    "ChainReport",
     "ConsistencyProof",
     "Engine",
     "InclusionProof",
+    "Ledger",
     "MerkleLog",
     "SigningKey",
     "StateProof",
     "StateTree",
+    "TransferProof",
     "blake3",
     "blake3_many",
     "check_public_key",
     "decode_public_keys",
     "ed25519",
     "keys",
+    "ledger_proof_from_bytes",
+    "ledger_proof_from_json",
     "merkle_root",
     "proof_from_bytes",
     "proof_from_dict",
@@ -46,5 +66,6 @@ __all__ = [
     "verify_consistency",
     "verify_inclusion",
     "verify_state_proof",
+    "verify_store",
 ]
 __version__ = "0.1.0"
