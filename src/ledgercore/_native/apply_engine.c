@@ -63,11 +63,10 @@ LC_STATIC_ASSERT(offsetof(stored_transfer, timeout_s) == offsetof(lc_transfer, t
 LC_STATIC_ASSERT(offsetof(stored_transfer, user_data_64) == offsetof(lc_transfer, user_data_64));
 LC_STATIC_ASSERT(offsetof(stored_transfer, timestamp) == offsetof(lc_transfer, timestamp));
 
-/* What validation reads and writes of an account, apart from the rest of its record: 96 bytes,
- * so a row never spans more than two cache lines (a full record, 160 bytes, spans three) and
- * 100,000 accounts' working set is 9.6 MB instead of 16. The account table's rows are these (the
- * id is at offset 0); the full records keep the fields validation never reads, and their balance
- * fields stay zero: lookups take balances from here. */
+/* An account is kept in two rows. The hot row holds what validation reads and writes: 96 bytes,
+ * so it never spans more than two cache lines (a full record, 160 bytes, spans three) and
+ * 100,000 accounts' working set is 9.6 MB instead of 16; the account table's rows are these (the
+ * id is at offset 0). The cold row holds the rest of the record; lookups put the two together. */
 typedef struct hot_account {
     lc_u128 id;
     lc_u128 debits_pending;
@@ -83,13 +82,24 @@ typedef struct hot_account {
 LC_STATIC_ASSERT(sizeof(hot_account) == 96);
 LC_STATIC_ASSERT(offsetof(hot_account, id) == 0);
 
+typedef struct cold_account {
+    lc_u128 user_data_128;
+    uint8_t owner_key[32];
+    uint64_t user_data_64;
+    uint32_t user_data_32;
+    uint32_t reserved;
+    uint64_t timestamp;
+} cold_account;
+
+LC_STATIC_ASSERT(sizeof(cold_account) == 72);
+
 typedef struct expiry {
     uint64_t expires_at_ns;
     uint32_t index;
 } expiry;
 
 struct lc_engine {
-    lc_account *accounts;  /* full records; balances live in hot */
+    cold_account *cold;
     hot_account *hot;
     size_t account_count;
     size_t account_capacity;
@@ -164,7 +174,7 @@ void lc_engine_free(lc_engine *e) {
     lc_idmap_free(&e->account_map);
     lc_idmap_free(&e->transfer_map);
     lc_idmap_free(&e->failed_map);
-    free(e->accounts);
+    free(e->cold);
     free(e->hot);
     free(e->transfers);
     free(e->transfer_status);
@@ -295,10 +305,13 @@ static uint8_t check_account(const lc_engine *e, const lc_account *a, uint8_t ke
     uint32_t existing = lc_idmap_find(&e->account_map, a->id, hash);
     if (existing != LC_IDMAP_NONE) {
         /* Every field the client sets apart from the balances, which must be zero anyway. */
-        const uint8_t *stored = (const uint8_t *)&e->accounts[existing];
-        size_t from = offsetof(lc_account, user_data_128);
-        size_t to = offsetof(lc_account, timestamp);
-        if (memcmp(stored + from, (const uint8_t *)a + from, to - from) != 0) {
+        const cold_account *cold = &e->cold[existing];
+        const hot_account *hot = &e->hot[existing];
+        if (cold->user_data_128 != a->user_data_128 ||
+            memcmp(cold->owner_key, a->owner_key, sizeof(a->owner_key)) != 0 ||
+            cold->user_data_64 != a->user_data_64 || cold->user_data_32 != a->user_data_32 ||
+            cold->reserved != a->reserved || hot->ledger != a->ledger || hot->code != a->code ||
+            hot->flags != a->flags) {
             return LC_ACCOUNT_RESULT_EXISTS_WITH_DIFFERENT_FIELDS;
         }
         return LC_ACCOUNT_RESULT_EXISTS;
@@ -320,9 +333,13 @@ static uint8_t check_account(const lc_engine *e, const lc_account *a, uint8_t ke
 static void apply_account(lc_engine *e, const lc_account *a, uint64_t hash, uint64_t timestamp) {
     LC_ASSERT(e->account_count < e->account_capacity);
     uint32_t index = (uint32_t)e->account_count;
-    lc_account *stored = &e->accounts[index];
-    *stored = *a;
-    stored->timestamp = timestamp;
+    cold_account *cold = &e->cold[index];
+    cold->user_data_128 = a->user_data_128;
+    memcpy(cold->owner_key, a->owner_key, sizeof(cold->owner_key));
+    cold->user_data_64 = a->user_data_64;
+    cold->user_data_32 = a->user_data_32;
+    cold->reserved = a->reserved;
+    cold->timestamp = timestamp;
     hot_account *hot = &e->hot[index];
     memset(hot, 0, sizeof(*hot));
     hot->id = a->id;
@@ -477,7 +494,7 @@ int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t c
     if (e->account_count + count > LC_ENGINE_ACCOUNT_COUNT_MAX) return LC_ERROR_CAPACITY;
     size_t need = e->account_count + count;
     size_t account_capacity = e->account_capacity;
-    int status = grow((void **)&e->accounts, &account_capacity, need, sizeof(lc_account));
+    int status = grow((void **)&e->cold, &account_capacity, need, sizeof(cold_account));
     if (status == LC_OK) {
         size_t hot_capacity = e->account_capacity;
         status = grow((void **)&e->hot, &hot_capacity, need, sizeof(hot_account));
@@ -780,6 +797,16 @@ static inline void look_ahead_accounts(const lc_engine *e, const lc_transfer *t,
     }
 }
 
+/* The batch stands: schedule the expiry of its pending transfers that have a timeout. */
+static void schedule_expiries(lc_engine *e, size_t first_new) {
+    for (size_t index = first_new; index < e->transfer_count; index++) {
+        const stored_transfer *t = &e->transfers[index];
+        if (e->transfer_status[index] == TRANSFER_STATUS_PENDING && t->timeout_s > 0) {
+            expiry_push(e, expires_at_ns(t), (uint32_t)index);
+        }
+    }
+}
+
 int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
                      const uint8_t *signatures, uint64_t timestamp_ns, uint8_t *results,
                      lc_invariant_report *report) {
@@ -843,13 +870,7 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
         results[i] = result;
         chain_leave(&c, linked, chain_open);
     }
-    /* The batch stands: schedule the expiry of its pending transfers that have a timeout. */
-    for (size_t index = first_new; index < e->transfer_count; index++) {
-        const stored_transfer *t = &e->transfers[index];
-        if (e->transfer_status[index] == TRANSFER_STATUS_PENDING && t->timeout_s > 0) {
-            expiry_push(e, expires_at_ns(t), (uint32_t)index);
-        }
-    }
+    schedule_expiries(e, first_new);
     e->undo_count = 0;
     e->last_timestamp_ns = base + count - 1;
     return LC_OK;
@@ -866,7 +887,7 @@ void lc_engine_gather_owner_keys(const lc_engine *e, const lc_transfer *transfer
         if (index == LC_IDMAP_NONE) {
             memset(keys_out + 32 * i, 0, 32);
         } else {
-            memcpy(keys_out + 32 * i, e->accounts[index].owner_key, 32);
+            memcpy(keys_out + 32 * i, e->cold[index].owner_key, 32);
         }
     }
 }
@@ -878,12 +899,23 @@ size_t lc_engine_lookup_accounts(const lc_engine *e, const lc_u128 *ids, size_t 
         uint32_t index = find_account(e, ids[i]);
         found[i] = index != LC_IDMAP_NONE;
         if (index == LC_IDMAP_NONE) continue;
+        const hot_account *hot = &e->hot[index];
+        const cold_account *cold = &e->cold[index];
         lc_account *account = &out[copied++];
-        *account = e->accounts[index];
-        account->debits_pending = e->hot[index].debits_pending;
-        account->debits_posted = e->hot[index].debits_posted;
-        account->credits_pending = e->hot[index].credits_pending;
-        account->credits_posted = e->hot[index].credits_posted;
+        account->id = hot->id;
+        account->debits_pending = hot->debits_pending;
+        account->debits_posted = hot->debits_posted;
+        account->credits_pending = hot->credits_pending;
+        account->credits_posted = hot->credits_posted;
+        account->user_data_128 = cold->user_data_128;
+        memcpy(account->owner_key, cold->owner_key, sizeof(account->owner_key));
+        account->user_data_64 = cold->user_data_64;
+        account->user_data_32 = cold->user_data_32;
+        account->reserved = cold->reserved;
+        account->ledger = hot->ledger;
+        account->code = hot->code;
+        account->flags = hot->flags;
+        account->timestamp = cold->timestamp;
     }
     return copied;
 }
@@ -972,7 +1004,7 @@ size_t lc_engine_pending_count(const lc_engine *e) { return e->pending_count; }
 uint64_t lc_engine_last_timestamp(const lc_engine *e) { return e->last_timestamp_ns; }
 
 size_t lc_engine_memory_size(const lc_engine *e) {
-    return sizeof(*e) + e->account_capacity * (sizeof(lc_account) + sizeof(hot_account)) +
+    return sizeof(*e) + e->account_capacity * (sizeof(cold_account) + sizeof(hot_account)) +
            e->transfer_capacity * (sizeof(stored_transfer) + 1) +
            e->failed_capacity * sizeof(lc_u128) + e->expiry_capacity * sizeof(expiry) +
            e->undo_capacity * sizeof(undo_entry) + lc_idmap_memory_size(&e->account_map) +
