@@ -16,7 +16,6 @@ from cpython.sequence cimport (
 )
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
 
 import numpy
 
@@ -115,9 +114,33 @@ def hash_rows(const uint8_t[:, ::1] items not None, *, const uint8_t[::1] key=No
 
 cdef extern from *:
     """
+    #include <string.h>
     #define lc_prefetch(p) __builtin_prefetch((const void *)(p))
+
+    /* Copies n bytes with fixed-width moves that may overlap each other, never reading or
+     * writing outside [src, src + n) and [dst, dst + n). For the small inputs of a batch this
+     * is several times quicker than the string instruction a variable-size memcpy becomes. */
+    static inline void lc_copy_small(unsigned char *dst, const unsigned char *src, size_t n) {
+        if (n >= 32) {
+            size_t i = 0;
+            for (; i + 32 < n; i += 32) memcpy(dst + i, src + i, 32);
+            memcpy(dst + n - 32, src + n - 32, 32);
+        } else if (n >= 16) {
+            memcpy(dst, src, 16);
+            memcpy(dst + n - 16, src + n - 16, 16);
+        } else if (n >= 8) {
+            memcpy(dst, src, 8);
+            memcpy(dst + n - 8, src + n - 8, 8);
+        } else if (n >= 4) {
+            memcpy(dst, src, 4);
+            memcpy(dst + n - 4, src + n - 4, 4);
+        } else {
+            for (size_t i = 0; i < n; i++) dst[i] = src[i];
+        }
+    }
     """
     void lc_prefetch(const void *p) nogil
+    void lc_copy_small(uint8_t *dst, const uint8_t *src, size_t n) nogil
 
 # Objects are read this many items ahead of use, so their cache misses overlap.
 cdef Py_ssize_t PREFETCH_ITEMS = 16
@@ -172,12 +195,11 @@ cdef class _Piece:
         free(self.sizes)
         free(self.pointers)
 
-    cdef inline bint fits(self, size_t item_size):
+    cdef inline bint fits(self, size_t item_size) noexcept:
         return self.size + item_size <= self.capacity
 
-    cdef inline void append(self, const uint8_t *item, size_t item_size):
-        if item_size > 0:
-            memcpy(self.data + self.size, item, item_size)
+    cdef inline void append(self, const uint8_t *item, size_t item_size) noexcept:
+        lc_copy_small(self.data + self.size, item, item_size)
         self.offsets[self.count] = self.size
         self.sizes[self.count] = item_size
         self.size += item_size
@@ -207,6 +229,28 @@ cdef class _Piece:
         return check_status(status, "blake3_many")
 
 
+# One piece is kept between calls: mapping and unmapping 4 MiB cost a quarter of a 100,000-input
+# call in page faults. Taking and returning it happen with the GIL held, so two threads never
+# share a piece; a second concurrent caller makes its own.
+cdef _Piece spare_piece = None
+
+
+cdef _Piece take_piece():
+    global spare_piece
+    cdef _Piece piece = spare_piece
+    spare_piece = None
+    if piece is None:
+        piece = _Piece(PIECE_SIZE_BYTES, PIECE_COUNT_MAX)
+    return piece
+
+
+cdef void return_piece(_Piece piece) noexcept:
+    global spare_piece
+    piece.size = 0
+    piece.count = 0
+    spare_piece = piece
+
+
 def hash_sequence(items, *, const uint8_t[::1] key=None):
     """BLAKE3 of every bytes-like object in a sequence; returns an (n, 32) uint8 array.
 
@@ -224,8 +268,7 @@ def hash_sequence(items, *, const uint8_t[::1] key=None):
     if count == 0:
         return digests
     cdef uint8_t[:, ::1] out = digests
-    cdef Py_ssize_t piece_count_max = min(count, PIECE_COUNT_MAX)
-    cdef _Piece piece = _Piece(PIECE_SIZE_BYTES, piece_count_max)
+    cdef _Piece piece = take_piece()
     cdef PyObject **objects = PySequence_Fast_ITEMS(sequence)
     cdef list large = []
     cdef Py_ssize_t i
@@ -253,12 +296,13 @@ def hash_sequence(items, *, const uint8_t[::1] key=None):
         if size > 1024:
             large.append(i)
             size = 0  # hashed afterwards; an empty stand-in keeps the piece's rows in order
-        if not piece.fits(size) or piece.count == piece_count_max:
+        if not piece.fits(size) or piece.count == PIECE_COUNT_MAX:
             piece.hash_into(key_ptr, &out[piece_start, 0])
             piece_start = i
         piece.append(pointer, size)
         view = None
     piece.hash_into(key_ptr, &out[piece_start, 0])
+    return_piece(piece)
     for i in large:
         hash_large_item(<object>PySequence_Fast_GET_ITEM(sequence, i), i, key_ptr, &out[i, 0])
     return digests
