@@ -126,12 +126,12 @@ def decode_public_keys(const uint8_t[:, ::1] public_keys not None):
     return decoded
 
 
-cdef int fill_sequence(object messages, Py_ssize_t count, const uint8_t **pointers,
+cdef int fill_sequence(tuple messages, Py_ssize_t count, const uint8_t **pointers,
                        size_t *sizes, Py_buffer *views, char *has_view) except -1:
     cdef Py_ssize_t i
     cdef object item
     for i in range(count):
-        item = messages[i]
+        item = messages[i]  # the tuple holds it; a bytes object's pointer stays valid
         if PyBytes_CheckExact(item):
             pointers[i] = <const uint8_t *>PyBytes_AS_STRING(item)
             sizes[i] = <size_t>PyBytes_GET_SIZE(item)
@@ -180,6 +180,10 @@ def verify_batch(const uint8_t[:, ::1] public_keys not None, messages,
         if not messages.flags.c_contiguous:
             raise ValueError("messages: expected a C-contiguous array")
         message_rows = messages
+    else:
+        # A tuple keeps every message alive while the GIL is released, even if another thread
+        # (or a buffer export run below) changes the caller's list meanwhile.
+        messages = messages if type(messages) is tuple else tuple(messages)
     if len(messages) != count:
         raise ValueError(f"messages: {len(messages)} messages for {count} public keys")
     valid = numpy.zeros(count, dtype=numpy.bool_)
