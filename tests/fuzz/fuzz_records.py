@@ -1,0 +1,49 @@
+"""Fuzz target: decoding raw record bytes, and the native signed bytes against their definition.
+
+Any byte string either decodes into whole records or is refused with a LedgerError; decoded
+records survive a round trip through dicts; the native `signing_bytes` equals SIGNING_PREFIX
+followed by bytes [0, SIGNED_SIZE) of each record, computed here in Python.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy
+
+from ledgercore import records
+from ledgercore.errors import LedgerError
+
+
+def check(data: bytes) -> None:
+    for dtype, build in (
+        (records.ACCOUNT_DTYPE, records.accounts),
+        (records.TRANSFER_DTYPE, records.transfers),
+    ):
+        try:
+            array = records.as_records(data, dtype, "data")
+        except LedgerError:
+            assert len(data) % dtype.itemsize != 0
+            continue
+        assert len(array) == len(data) // dtype.itemsize
+        rows = records.to_dicts(array)
+        assert records.to_dicts(build(rows)) == rows
+    # Signed bytes of the input as transfers, padded to whole records.
+    size = records.TRANSFER_DTYPE.itemsize
+    padded = data + bytes(-len(data) % size)
+    signed = records.signing_bytes(padded)
+    raw = numpy.frombuffer(padded, dtype=numpy.uint8).reshape(-1, size)
+    for row, record in zip(signed, raw, strict=True):
+        assert row.tobytes() == records.SIGNING_PREFIX + record[: records.SIGNED_SIZE].tobytes()
+
+
+def main() -> None:
+    import atheris
+
+    atheris.instrument_all()
+    atheris.Setup(sys.argv, check)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
