@@ -105,6 +105,34 @@ class BenchContext:
             self._on_measure()
         return best
 
+    def measure_pair(
+        self,
+        fn: Callable[[], object],
+        baseline_fn: Callable[[], object],
+        *,
+        repeat: int = 5,
+    ) -> tuple[float, float]:
+        """Best wall times of `fn` and `baseline_fn`, their runs interleaved.
+
+        Alternating the two means a change in the machine's load during the measurement
+        falls on both sides, so their ratio holds even where absolute rates do not.
+
+        Returns:
+            (seconds, baseline_seconds): the best time of one call of each.
+        """
+        assert repeat >= 1
+        fn()
+        baseline_fn()
+        best = [float("inf"), float("inf")]
+        for _ in range(repeat):
+            for side, call in enumerate((fn, baseline_fn)):
+                start = time.perf_counter()
+                call()
+                best[side] = min(best[side], time.perf_counter() - start)
+        if self._on_measure is not None:
+            self._on_measure()
+        return best[0], best[1]
+
     def result(
         self,
         *,

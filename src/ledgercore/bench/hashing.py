@@ -48,16 +48,17 @@ def _many_figures(ctx: Any, count: int, kernel: str) -> list:
         items = [row.tobytes() for row in rows]
         reference_hash = reference.blake3
         assert bytes(blake3_many(rows)[-1]) == reference_hash(items[-1]).digest()
-        baseline_seconds = ctx.measure(
-            lambda items=items, h=reference_hash: [h(item).digest() for item in items],
-            items=count,
-            repeat=2,
-        )
+
+        def baseline(items=items, h=reference_hash) -> list:
+            return [h(item).digest() for item in items]
+
         inputs = [("2-D array", rows)]
         if size in LIST_SIZES_BYTES:
             inputs.append(("list of bytes", items))
         for label, argument in inputs:
-            seconds = ctx.measure(lambda a=argument: blake3_many(a), items=count, repeat=5)
+            seconds, baseline_seconds = ctx.measure_pair(
+                lambda a=argument: blake3_many(a), baseline, repeat=3
+            )
             results.append(
                 ctx.result(
                     group=GROUP,
@@ -79,10 +80,9 @@ def _large_figure(ctx: Any, size_bytes: int, kernel: str) -> Any:
 
     data = input_rows(1, size_bytes, seed=1).tobytes()
     assert blake3(data) == reference.blake3(data).digest()
-    baseline_seconds = ctx.measure(
-        lambda: reference.blake3(data, max_threads=1).digest(), items=1, repeat=5
+    seconds, baseline_seconds = ctx.measure_pair(
+        lambda: blake3(data), lambda: reference.blake3(data, max_threads=1).digest(), repeat=7
     )
-    seconds = ctx.measure(lambda: blake3(data), items=1, repeat=5)
     return ctx.result(
         group=GROUP,
         operation=f"blake3, one {size_bytes >> 20} MiB input, one thread, {kernel}",
