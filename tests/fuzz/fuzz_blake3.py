@@ -6,8 +6,6 @@ Run: python tests/fuzz/fuzz_blake3.py [libFuzzer flags]; see scripts/fuzz.
 
 from __future__ import annotations
 
-import sys
-
 import blake3 as reference
 import numpy
 
@@ -57,11 +55,9 @@ def check_on_kernel(body: bytes) -> None:
 
 
 def main() -> None:
-    import atheris
+    import harness
 
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
+    harness.run(check)
 
 
 if __name__ == "__main__":

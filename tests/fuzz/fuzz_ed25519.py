@@ -11,8 +11,6 @@ rest of the input flips bits of the key, the message or the signature. Then:
 
 from __future__ import annotations
 
-import sys
-
 import nacl.exceptions
 import nacl.signing
 import numpy
@@ -62,11 +60,9 @@ def check(data: bytes) -> None:
 
 
 def main() -> None:
-    import atheris
+    import harness
 
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
+    harness.run(check)
 
 
 if __name__ == "__main__":

@@ -92,11 +92,9 @@ def check(data: bytes) -> None:
 
 
 def main() -> None:
-    import atheris
+    import harness
 
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
+    harness.run(check)
 
 
 if __name__ == "__main__":

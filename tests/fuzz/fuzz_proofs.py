@@ -7,8 +7,6 @@ inputs mutate a genuine proof, so the verifiers see nearly valid ones too.
 
 from __future__ import annotations
 
-import sys
-
 from ledgercore import MerkleLog
 from ledgercore.errors import LedgerError
 from ledgercore.proofs import ConsistencyProof, InclusionProof, StateProof, proof_from_bytes
@@ -80,11 +78,9 @@ def verify_against(log: MerkleLog, leaves: list[bytes], proof) -> None:
 
 
 def main() -> None:
-    import atheris
+    import harness
 
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
+    harness.run(check)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ followed by bytes [0, SIGNED_SIZE) of each record, computed here in Python.
 
 from __future__ import annotations
 
-import sys
-
 import numpy
 
 from ledgercore import records
@@ -38,11 +36,9 @@ def check(data: bytes) -> None:
 
 
 def main() -> None:
-    import atheris
+    import harness
 
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
+    harness.run(check)
 
 
 if __name__ == "__main__":
