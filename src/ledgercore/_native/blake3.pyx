@@ -279,7 +279,10 @@ def hash_sequence(items, *, const uint8_t[::1] key=None):
     cdef size_t size
     for i in range(count):
         if i + PREFETCH_ITEMS < count:
+            # A bytes object of up to 160 bytes spans at most three cache lines.
             lc_prefetch(objects[i + PREFETCH_ITEMS])
+            lc_prefetch(<char *>objects[i + PREFETCH_ITEMS] + 64)
+            lc_prefetch(<char *>objects[i + PREFETCH_ITEMS] + 128)
         obj = objects[i]
         if PyBytes_CheckExact(<object>obj):
             pointer = <const uint8_t *>PyBytes_AS_STRING(<object>obj)
