@@ -53,6 +53,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy
@@ -61,7 +62,7 @@ from ledgercore import records
 from ledgercore._native import apply as _native
 from ledgercore.errors import LedgerValueError
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "SignatureCheck"]
 
 
 def _now_ns() -> int:
@@ -96,6 +97,60 @@ def _owner_keys_ok(owner_keys: numpy.ndarray) -> numpy.ndarray:
             verdicts[raw] = verdict
         ok[row] = verdict
     return ok
+
+
+@dataclass
+class SignatureCheck:
+    """One batch's signatures with their owner keys, checked by `run` on any thread.
+
+    Made by `Engine.gather_signatures`; `marks()` gives, per transfer, whether its signature
+    held, failed, or was not checked (no such debit account: the rules answer that).
+    """
+
+    keys: numpy.ndarray
+    found: numpy.ndarray
+    messages: numpy.ndarray
+    signatures: numpy.ndarray
+    seconds: float = 0.0
+    """How long `run` took."""
+    _marks: numpy.ndarray | None = None
+
+    @property
+    def count(self) -> int:
+        """The number of transfers in the batch."""
+        return len(self.found)
+
+    def run(self, threads: int | None = None) -> SignatureCheck:
+        """Verify every signature whose owner key was found, in one batch (GIL released).
+
+        Args:
+            threads: threads for verification (default: all cores).
+
+        Returns:
+            self, checked.
+        """
+        from ledgercore.ed25519 import verify_batch
+
+        started = time.perf_counter()
+        marks = numpy.full(self.count, _native.SIGNATURE_UNCHECKED, dtype=numpy.uint8)
+        if self.found.all():
+            ok = verify_batch(self.keys, self.messages, self.signatures, threads=threads)
+            marks[:] = numpy.asarray(ok, dtype=numpy.uint8)
+        elif self.found.any():
+            rows = numpy.flatnonzero(self.found)
+            ok = verify_batch(
+                self.keys[rows], self.messages[rows], self.signatures[rows], threads=threads
+            )
+            marks[rows] = numpy.asarray(ok, dtype=numpy.uint8)
+        self._marks = marks
+        self.seconds = time.perf_counter() - started
+        return self
+
+    def marks(self) -> numpy.ndarray:
+        """SIGNATURE_* per transfer, as the native engine takes them."""
+        if self._marks is None:
+            raise LedgerValueError("signature_check: run() it before submitting the batch")
+        return self._marks
 
 
 class Engine:
@@ -165,6 +220,7 @@ class Engine:
         threads: int | None = None,
         timings: dict[str, float] | None = None,
         signature_verdicts: Any = None,
+        signature_check: SignatureCheck | None = None,
     ) -> numpy.ndarray:
         """Verify, validate and apply a batch of transfers in arrival order.
 
@@ -180,6 +236,9 @@ class Engine:
             signature_verdicts: instead of verifying, one bool per transfer from an earlier
                 verification of the same bytes (a replica replaying stored batches): False
                 answers bad_signature. verify_signatures is then ignored.
+            signature_check: instead of verifying, a finished `gather_signatures(transfers)`
+                check of this same batch, made before any account was created since (the
+                ledger verifies the next batch while it stores this one).
 
         Returns:
             A uint8 array of `records.TransferResult` values, one per transfer.
@@ -220,10 +279,19 @@ class Engine:
             marks = numpy.where(verdicts, _native.SIGNATURE_GOOD, _native.SIGNATURE_BAD).astype(
                 numpy.uint8
             )
+        elif signature_check is not None:
+            if signature_check.count != len(array):
+                raise LedgerValueError(
+                    f"signature_check: made for {signature_check.count} transfers, the batch has "
+                    f"{len(array)}"
+                )
+            marks = signature_check.marks()
         elif verify_signatures:
-            marks = self._verify(array, threads)
-            gathered, verified = marks[1], marks[2]
-            marks = marks[0]
+            check = self.gather_signatures(array)
+            gathered = time.perf_counter()
+            check.run(threads)
+            verified = time.perf_counter()
+            marks = check.marks()
         results = self._native.submit(array, marks, timestamp)
         if timings is not None:
             timings["gather"] = gathered - started
@@ -231,25 +299,31 @@ class Engine:
             timings["apply"] = time.perf_counter() - verified
         return results
 
-    def _verify(
-        self, array: numpy.ndarray, threads: int | None
-    ) -> tuple[numpy.ndarray, float, float]:
-        """Signature marks (records of SIGNATURE_*), and when gathering and verifying ended."""
-        from ledgercore.ed25519 import verify_batch
+    def gather_signatures(self, transfers: Any) -> SignatureCheck:
+        """Gather what checking a batch's signatures needs: each debit account's owner key, the
+        signed bytes and the signatures. `SignatureCheck.run` may then go on any thread, while
+        this engine does other work, since it touches nothing of the engine.
 
+        Args:
+            transfers: a 1-D TRANSFER_DTYPE array (or its raw bytes).
+
+        Returns:
+            A SignatureCheck, to run and then hand to `submit(signature_check=...)`.
+
+        Example:
+            >>> from ledgercore import records
+            >>> check = Engine().gather_signatures(records.transfers([dict(id=1)]))
+            >>> check.run().marks().tolist()  # no such account: left to the rules
+            [2]
+        """
+        array = records.as_records(transfers, records.TRANSFER_DTYPE, "transfers")
         keys, found = self._native.gather_owner_keys(array)
-        marks = numpy.full(len(array), _native.SIGNATURE_UNCHECKED, dtype=numpy.uint8)
-        messages = records.signing_bytes(array)
-        signatures = numpy.ascontiguousarray(array["signature"])
-        gathered = time.perf_counter()
-        if found.all():
-            ok = verify_batch(keys, messages, signatures, threads=threads)
-            marks[:] = numpy.asarray(ok, dtype=numpy.uint8)
-        elif found.any():
-            rows = numpy.flatnonzero(found)
-            ok = verify_batch(keys[rows], messages[rows], signatures[rows], threads=threads)
-            marks[rows] = numpy.asarray(ok, dtype=numpy.uint8)
-        return marks, gathered, time.perf_counter()
+        return SignatureCheck(
+            keys=keys,
+            found=found,
+            messages=records.signing_bytes(array),
+            signatures=numpy.ascontiguousarray(array["signature"]),
+        )
 
     # ------------------------------------------------------------------------ lookups
 

@@ -42,16 +42,19 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy
 
 from ledgercore import records
 from ledgercore.blocks import BlockHeader, BlockKind
+from ledgercore.engine import SignatureCheck
 from ledgercore.errors import LedgerError, LedgerValueError, StoreCorruptedError
 from ledgercore.hashing import blake3
 from ledgercore.ledger_proofs import AccountProof, ChainConsistencyProof, TransferProof
@@ -281,28 +284,156 @@ class Ledger:
         self._check_writable()
         started = time.perf_counter()
         array = records.as_records(transfers, records.TRANSFER_DTYPE, "transfers")
-        base = self._machine.clock(_check_clock(timestamp_ns))
+        clock = _check_clock(timestamp_ns)
+        stages: dict[str, float] = {"decode": time.perf_counter() - started}
+        results, header = self._submit_array(array, clock, None, stages)
+        if timings is not None:
+            timings.update(stages)
+        return results, header
+
+    def submit_many(
+        self,
+        batches: Iterable[Any],
+        *,
+        timestamps_ns: Iterable[int | None] | None = None,
+        timings: list[dict[str, float]] | None = None,
+    ) -> Iterator[tuple[numpy.ndarray, BlockHeader | None]]:
+        """Submit a stream of batches, one block each, checking the signatures of the next batch
+        while this one is applied, hashed and stored.
+
+        Each batch is handled exactly as `submit` would (same rules, results and blocks); what
+        changes is the overlap: signature verification, which needs only the accounts' owner
+        keys, runs on other threads while the previous block is being made and synced, so the
+        cores keep verifying while the disk syncs. A batch is applied only when the iteration
+        reaches it, and its (results, header) is yielded once its block is durable: stopping
+        the iteration early leaves the batches after the last one yielded unapplied.
+
+        Args:
+            batches: an iterable of TRANSFER_DTYPE arrays (or their bytes), read one ahead.
+            timestamps_ns: each batch's clock in ns (None entries, or None for all: the wall
+                clock); it never goes back.
+            timings: if given, a dict per batch is appended, with the seconds of "decode",
+                "verify" (the wait for its signatures, on the critical path), "apply", "hash",
+                "merkle", "persist", and "verify_overlapped" (the whole verification, mostly
+                hidden behind the previous block) and "latency" (from reading the batch to
+                yielding it).
+
+        Returns:
+            An iterator of (results, header) as `submit` returns them, in batch order.
+
+        Raises:
+            TypeError, LedgerValueError: a bad batch (raised when the iteration reaches it,
+                after the batches before it were yielded), or a read-only ledger.
+            InvariantError, LedgerError: as for `submit`.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> payer = SigningKey.from_seed(b"p" * 32)
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         _ = ledger.create_accounts(records.accounts([
+            ...             dict(id=n, ledger=1, code=1, owner_key=payer.public_key)
+            ...             for n in (1, 2)]))
+            ...         batches = [records.transfers([dict(id=10 + n, debit_account_id=1,
+            ...                                             credit_account_id=2, amount=5,
+            ...                                             ledger=1, code=1)])
+            ...                    for n in range(3)]
+            ...         for batch in batches:
+            ...             batch["signature"] = payer.sign_many(records.signing_bytes(batch))
+            ...         blocks = [header.height for _, header in ledger.submit_many(batches)]
+            >>> blocks
+            [2, 3, 4]
+        """
+        self._check_writable()
+        clocks: Iterator[int | None] = (
+            itertools.repeat(None) if timestamps_ns is None else iter(timestamps_ns)
+        )
+        return self._pipeline(iter(batches), clocks, timings)
+
+    def _pipeline(
+        self,
+        batches: Iterator[Any],
+        clocks: Iterator[int | None],
+        timings: list[dict[str, float]] | None,
+    ) -> Iterator[tuple[numpy.ndarray, BlockHeader | None]]:
+        engine = self._machine.engine
+        verify = self._machine.verify_signatures
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledgercore-verify") as pool:
+            waiting: _Queued | None = None
+            for number, batch in enumerate(batches):
+                started = time.perf_counter()
+                try:
+                    array = records.as_records(batch, records.TRANSFER_DTYPE, "transfers")
+                    try:
+                        clock = _check_clock(next(clocks))
+                    except StopIteration:
+                        raise LedgerValueError(
+                            f"timestamps_ns: ran out at batch {number}; give one per batch"
+                        ) from None
+                    # Gathering reads the engine's accounts, so it stays on this thread.
+                    decoded = time.perf_counter()
+                    check = engine.gather_signatures(array) if verify and len(array) else None
+                except BaseException:
+                    if waiting is not None:
+                        yield self._finish_queued(waiting, timings)
+                    raise
+                queued = _Queued(array, clock, None, started, decoded - started)
+                queued.gather = time.perf_counter() - decoded
+                if check is not None:
+                    queued.check = pool.submit(check.run)
+                if waiting is not None:
+                    yield self._finish_queued(waiting, timings)
+                waiting = queued
+            if waiting is not None:
+                yield self._finish_queued(waiting, timings)
+
+    def _finish_queued(
+        self, queued: _Queued, timings: list[dict[str, float]] | None
+    ) -> tuple[numpy.ndarray, BlockHeader | None]:
+        self._check_writable()
+        stages = {"decode": queued.decode}
+        check = None
+        if queued.check is not None:
+            waited = time.perf_counter()
+            check = queued.check.result()
+            stages["verify"] = queued.gather + time.perf_counter() - waited
+            stages["verify_overlapped"] = queued.gather + check.seconds
+        results, header = self._submit_array(queued.array, queued.clock, check, stages)
+        if timings is not None:
+            stages["latency"] = time.perf_counter() - queued.started
+            timings.append(stages)
+        return results, header
+
+    def _submit_array(
+        self,
+        array: numpy.ndarray,
+        clock: int | None,
+        check: SignatureCheck | None,
+        stages: dict[str, float],
+    ) -> tuple[numpy.ndarray, BlockHeader | None]:
+        """Apply one decoded batch (with its signatures checked already, if check is given),
+        then commit its block; stages gains the seconds of each step."""
+        base = self._machine.clock(clock)
         if len(array) == 0:
             return numpy.zeros(0, records.RESULT_DTYPE), None
-        stages: dict[str, float] = {}
-        decoded = time.perf_counter()
+        steps: dict[str, float] = {}
         try:
-            step = self._machine.transfers(array, base, timings=stages)
+            step = self._machine.transfers(array, base, timings=steps, signature_check=check)
         except LedgerError:
             raise
         except BaseException as error:
             self._broken = error
             raise
+        if check is None:
+            stages["verify"] = steps.get("gather", 0.0) + steps.get("verify", 0.0)
+        stages["apply"] = steps.get("apply", 0.0)
+        stages["hash"] = steps.get("hash", 0.0)
+        stages["merkle"] = steps.get("merkle", 0.0)
         if not step.changed:
             return step.results, None
         header = self._commit(BlockKind.transfers, array, step, stages)
-        if timings is not None:
-            timings["decode"] = decoded - started
-            timings["verify"] = stages.get("gather", 0.0) + stages.get("verify", 0.0)
-            timings["apply"] = stages.get("apply", 0.0)
-            timings["hash"] = stages.get("hash", 0.0)
-            timings["merkle"] = stages.get("merkle", 0.0)
-            timings["persist"] = stages["persist"]
         return step.results, header
 
     def _commit(
@@ -797,6 +928,18 @@ class Ledger:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"height {self._store.head_height()}"
         return f"Ledger({self._store.path!r}, {state})"
+
+
+@dataclass
+class _Queued:
+    """A batch read by submit_many, its signatures being checked on the pool."""
+
+    array: numpy.ndarray
+    clock: int | None
+    check: Future[SignatureCheck] | None
+    started: float
+    decode: float
+    gather: float = 0.0
 
 
 def _read_ahead(
