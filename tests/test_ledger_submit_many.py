@@ -101,9 +101,11 @@ def test_timestamps_must_cover_every_batch(tmp_path):
 def test_a_read_only_ledger_refuses_submit_many_at_once(tmp_path):
     with Ledger.open(tmp_path / "ledger"):
         pass
-    with Ledger.open(tmp_path / "ledger", read_only=True) as reader:
-        with pytest.raises(LedgerValueError, match="read-only"):
-            reader.submit_many([])
+    with (
+        Ledger.open(tmp_path / "ledger", read_only=True) as reader,
+        pytest.raises(LedgerValueError, match="read-only"),
+    ):
+        reader.submit_many([])
 
 
 def test_timings_name_every_stage_and_the_hidden_verification(tmp_path):

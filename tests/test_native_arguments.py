@@ -68,8 +68,9 @@ def test_ed25519_batch_survives_a_list_emptied_while_it_is_read() -> None:
 
 def test_engine_submit_checks_records_and_signature_marks() -> None:
     engine = apply.NativeEngine(1, 2)
-    batch = records.transfers([dict(id=1, debit_account_id=1, credit_account_id=2, amount=1,
-                                    ledger=1, code=1)] * 2)
+    batch = records.transfers(
+        [dict(id=1, debit_account_id=1, credit_account_id=2, amount=1, ledger=1, code=1)] * 2
+    )
     with pytest.raises(TypeError):
         engine.submit(batch.tobytes(), None, 1)
     with pytest.raises(ValueError, match="dtype"):

@@ -79,8 +79,11 @@ def _bench(args: argparse.Namespace) -> int:
     groups = [name.strip() for name in args.only.split(",")] if args.only else list(GROUPS)
     unknown = [name for name in groups if name not in GROUPS]
     if unknown:
-        print(f"ledgercore bench: unknown stage(s) {', '.join(unknown)}; "
-              f"expected some of {', '.join(GROUPS)}", file=sys.stderr)
+        print(
+            f"ledgercore bench: unknown stage(s) {', '.join(unknown)}; "
+            f"expected some of {', '.join(GROUPS)}",
+            file=sys.stderr,
+        )
         return 2
     facts = machine_facts()
     print(

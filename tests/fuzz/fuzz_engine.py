@@ -36,8 +36,22 @@ ACCOUNTS = [
 SIZE = records.TRANSFER_DTYPE.itemsize
 # Plain transfers most often, then each kind of flag, linked chains, and rarely a reserved bit.
 FLAG_CHOICES = numpy.array(
-    [0, 0, 0, 0, 0, TF.linked, TF.linked, TF.pending, TF.pending, TF.post_pending,
-     TF.void_pending, TF.pending | TF.linked, TF.post_pending | TF.void_pending, 1 << 5],
+    [
+        0,
+        0,
+        0,
+        0,
+        0,
+        TF.linked,
+        TF.linked,
+        TF.pending,
+        TF.pending,
+        TF.post_pending,
+        TF.void_pending,
+        TF.pending | TF.linked,
+        TF.post_pending | TF.void_pending,
+        1 << 5,
+    ],
     dtype=numpy.uint16,
 )
 BATCH_SIZE_MAX = 8
@@ -46,8 +60,13 @@ BATCH_SIZE_MAX = 8
 def fold(batch: numpy.ndarray, knobs: bytes) -> None:
     """Bring a batch's identifying fields into small ranges, the knobs saying which."""
     count = len(batch)
-    small = numpy.frombuffer((knobs * (count * 8 // max(len(knobs), 1) + 1))[: count * 8],
-                             dtype=numpy.uint8).reshape(count, 8).astype(numpy.uint64)
+    small = (
+        numpy.frombuffer(
+            (knobs * (count * 8 // max(len(knobs), 1) + 1))[: count * 8], dtype=numpy.uint8
+        )
+        .reshape(count, 8)
+        .astype(numpy.uint64)
+    )
     for column, (name, modulus) in enumerate(
         (("id", 24), ("debit_account_id", 6), ("credit_account_id", 6), ("pending_id", 24))
     ):
@@ -60,8 +79,9 @@ def fold(batch: numpy.ndarray, knobs: bytes) -> None:
     batch["pending_id"][:, 0] *= (batch["flags"] & (TF.post_pending | TF.void_pending)) != 0
     # Amounts: the input's high lane only when a knob says so, to reach the overflow rules.
     batch["amount"][:, 1] = numpy.where(small[:, 7] >= 250, batch["amount"][:, 1], 0)
-    batch["amount"][:, 0] = numpy.where(small[:, 7] >= 200, batch["amount"][:, 0],
-                                        batch["amount"][:, 0] % 100)
+    batch["amount"][:, 0] = numpy.where(
+        small[:, 7] >= 200, batch["amount"][:, 0], batch["amount"][:, 0] % 100
+    )
     batch["timestamp"] = 0
 
 
