@@ -14,7 +14,7 @@ from rocksdict import Options, Rdict
 from ledgercore.cli import main
 from ledgercore.errors import StoreCorruptedError
 from ledgercore.ledger import Ledger
-from ledgercore.store import COLUMN_FAMILIES, FORMAT_MAGIC, height_key, log_key
+from ledgercore.store import COLUMN_FAMILIES, FORMAT_MAGIC, FORMAT_VERSION, height_key, log_key
 from ledgercore.verify import verify_store
 
 T0 = 1_700_000_000 * 10**9
@@ -123,11 +123,14 @@ def test_a_deleted_head_block_is_refused(store_path):
 
 
 def test_a_store_of_a_newer_format_version_is_refused_naming_both(store_path):
-    edit(store_path, "meta", b"format", lambda value: FORMAT_MAGIC + struct.pack("<I", 2))
-    with pytest.raises(StoreCorruptedError, match=r"format version 2.*version 1"):
+    newer = FORMAT_VERSION + 1
+    edit(store_path, "meta", b"format", lambda value: FORMAT_MAGIC + struct.pack("<I", newer))
+    with pytest.raises(
+        StoreCorruptedError, match=rf"format version {newer}.*version {FORMAT_VERSION}"
+    ):
         Ledger.open(store_path)
     report = verify_store(store_path, progress=False)
-    assert "format version 2" in report.mismatch.found
+    assert f"format version {newer}" in report.mismatch.found
 
 
 CHILD = """

@@ -60,7 +60,7 @@ from ledgercore.hashing import blake3
 from ledgercore.ledger_proofs import AccountProof, ChainConsistencyProof, TransferProof
 from ledgercore.machine import Machine, Step
 from ledgercore.merkle import StateTree
-from ledgercore.store import CHECK_HINT, Body, Store
+from ledgercore.store import CHECK_HINT, Body, Store, apply_state
 from ledgercore.verify import ChainReport, verify_store
 
 __all__ = ["Ledger"]
@@ -837,9 +837,15 @@ class Ledger:
         for change in range(1, height + 1):
             entry = self._store.state_entry(change)
             if entry is not None:
-                accounts[entry[0]] = entry[1]
+                apply_state(accounts, *entry)
         tree = StateTree()
         tree.extend(accounts)
+        if tree.root() != block.state_root:
+            raise StoreCorruptedError(
+                f"{self._store.path}: the stored state changes up to block {height} give state "
+                f"root {tree.root().hex()}, its header says {block.state_root.hex()}; "
+                + CHECK_HINT.format(path=self._store.path)
+            )
         return AccountProof(accounts[slot : slot + 1].tobytes(), slot, block, tree.proof(slot))
 
     def prove_consistency(

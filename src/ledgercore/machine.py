@@ -65,6 +65,11 @@ def _distinct_ids(ids: numpy.ndarray) -> numpy.ndarray:
     """The distinct rows of an (n, 2) uint64 lane array, sorted by (high, low) lane."""
     if len(ids) == 0:
         return ids
+    if not ids[:, 1].any():
+        # Ids below 2^64 (the usual case) sort as one integer, several times faster.
+        low = numpy.sort(ids[:, 0])
+        low = low[numpy.concatenate(([True], low[1:] != low[:-1]))]
+        return numpy.ascontiguousarray(numpy.stack([low, numpy.zeros_like(low)], axis=1))
     order = numpy.lexsort((ids[:, 0], ids[:, 1]))
     ordered = ids[order]
     keep = numpy.ones(len(ordered), dtype=bool)
@@ -218,10 +223,11 @@ class Machine:
         stamps = self.account_timestamps.array()
         slots = numpy.searchsorted(stamps, found["timestamp"])
         assert (stamps[slots] == found["timestamp"]).all()
-        # Sorting slots (integers) is far cheaper than sorting 16-byte ids.
-        unique, first = numpy.unique(slots, return_index=True)
-        step.state_slots = unique.astype("<u4")
-        step.state_records = found[first]
+        # Distinct accounts have distinct timestamps, hence distinct slots: ordering is enough.
+        order = numpy.argsort(slots)
+        step.state_slots = slots[order].astype("<u4")
+        step.state_records = found[order]
+        assert (step.state_slots[1:] > step.state_slots[:-1]).all()
         self.state.update(step.state_slots, step.state_records)
 
     def _pop_due(self, base_ns: int) -> numpy.ndarray:

@@ -14,8 +14,9 @@ in keys are big-endian so that keys sort in order):
 
 Body bytes (empty for the genesis block): b"LCBB", u8 version, u8 kind, u16 zero, u32
 record_count, u32 record_size, the records as submitted (timestamps zero), then one result byte
-per record. State bytes: u32 count,
-count u32 slots, then count account records (ACCOUNT_DTYPE, as the engine holds them).
+per record. State bytes: u32 count, u32 record size, count u32 slots, then count records: whole
+accounts (ACCOUNT_DTYPE, as the engine holds them) in a block that created them, only their
+four balances (BALANCES_DTYPE, 64 bytes) in any other block.
 
 Every block is one WriteBatch, written with sync, and the head moves in that same batch: a
 process killed mid-write leaves RocksDB's log with a torn last batch, which recovery drops, so
@@ -53,7 +54,7 @@ from ledgercore.errors import LedgerValueError, StoreCorruptedError, StoreLocked
 
 __all__ = ["FORMAT_VERSION", "Body", "Store"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FORMAT_MAGIC = b"ledgercore store"
 COLUMN_FAMILIES = ("meta", "blocks", "bodies", "log", "state", "accounts")
 LOCK_FILE = "ledgercore.lock"
@@ -132,24 +133,60 @@ class Body:
         return cls(BlockKind(kind), array, results)
 
 
-def encode_state(slots: numpy.ndarray, accounts: numpy.ndarray) -> bytes:
-    """The state entry of a block: the slots it changed and their records."""
+BALANCE_FIELDS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+BALANCES_DTYPE = numpy.dtype(
+    {
+        "names": list(BALANCE_FIELDS),
+        "formats": [records.ACCOUNT_DTYPE.fields[name][0] for name in BALANCE_FIELDS],
+        "offsets": [0, 16, 32, 48],
+        "itemsize": 64,
+    }
+)
+"""The part of an account a transfer can change: its four balances, as in ACCOUNT_DTYPE."""
+
+_BALANCES_OFFSET = records.ACCOUNT_DTYPE.fields["debits_pending"][1]
+_STATE_HEAD = struct.Struct("<II")
+
+
+def encode_state(slots: numpy.ndarray, accounts: numpy.ndarray, *, full: bool) -> bytes:
+    """The state entry of a block: the slots it changed and their records (full, for a block
+    that created them) or only their balances (every other block: nothing else of an account
+    changes after its creation, and a block's bytes are what a sync costs)."""
     assert len(slots) == len(accounts)
-    count = struct.pack("<I", len(slots))
-    return count + slots.astype("<u4").tobytes() + accounts.tobytes()
+    assert accounts.dtype == records.ACCOUNT_DTYPE
+    if full:
+        body = accounts.tobytes()
+    else:
+        rows = accounts.view(numpy.uint8).reshape(len(accounts), records.ACCOUNT_DTYPE.itemsize)
+        body = rows[:, _BALANCES_OFFSET : _BALANCES_OFFSET + BALANCES_DTYPE.itemsize].tobytes()
+    size = records.ACCOUNT_DTYPE.itemsize if full else BALANCES_DTYPE.itemsize
+    return _STATE_HEAD.pack(len(slots), size) + slots.astype("<u4").tobytes() + body
 
 
 def decode_state(data: bytes) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """(slots, accounts) of a state entry; raises LedgerValueError if its length is wrong."""
-    if len(data) < 4:
-        raise LedgerValueError(f"state entry: {len(data)} bytes, at least 4 expected")
-    (count,) = struct.unpack_from("<I", data)
-    expected = 4 + count * (4 + records.ACCOUNT_DTYPE.itemsize)
+    """(slots, records) of a state entry, the records of ACCOUNT_DTYPE or BALANCES_DTYPE;
+    raises LedgerValueError if its length or record size is wrong."""
+    if len(data) < _STATE_HEAD.size:
+        raise LedgerValueError(f"state entry: {len(data)} bytes, at least 8 expected")
+    count, size = _STATE_HEAD.unpack_from(data)
+    dtypes = {dtype.itemsize: dtype for dtype in (records.ACCOUNT_DTYPE, BALANCES_DTYPE)}
+    if size not in dtypes:
+        raise LedgerValueError(f"state entry: record size {size}, expected 160 or 64")
+    expected = _STATE_HEAD.size + count * (4 + size)
     if len(data) != expected:
         raise LedgerValueError(f"state entry: {len(data)} bytes, {count} slots need {expected}")
-    slots = numpy.frombuffer(data, dtype="<u4", count=count, offset=4)
-    accounts = numpy.frombuffer(data, records.ACCOUNT_DTYPE, count=count, offset=4 + 4 * count)
-    return slots, accounts
+    slots = numpy.frombuffer(data, dtype="<u4", count=count, offset=_STATE_HEAD.size)
+    changed = numpy.frombuffer(data, dtypes[size], count=count, offset=_STATE_HEAD.size + 4 * count)
+    return slots, changed
+
+
+def apply_state(accounts: numpy.ndarray, slots: numpy.ndarray, changed: numpy.ndarray) -> None:
+    """Write a state entry's records (whole, or balances only) into accounts[slots]."""
+    if changed.dtype == records.ACCOUNT_DTYPE:
+        accounts[slots] = changed
+        return
+    for name in BALANCE_FIELDS:
+        accounts[name][slots] = changed[name]
 
 
 class Store:
@@ -368,7 +405,8 @@ class Store:
         for level, first, hashes in log_nodes or ():
             batch.put(log_key(level, first), hashes.tobytes(), handles["log"])
         if state is not None and len(state[0]):
-            batch.put(key, encode_state(*state), handles["state"])
+            full = header.kind == BlockKind.accounts
+            batch.put(key, encode_state(*state, full=full), handles["state"])
         if new_accounts is not None:
             ids, slots = new_accounts
             raw_ids = numpy.ascontiguousarray(ids, dtype="<u8")
