@@ -153,7 +153,7 @@ class Ledger:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledgercore-load") as pool:
             log_root = pool.submit(rebuild_log)
             previous = None
-            for height, header, raw in _read_ahead(pool, store, head.height + 1, window=3):
+            for height, header, raw in _read_ahead(pool, store, head.height + 1, window=6):
                 if header is None:
                     raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
                 if previous is not None and header.prev_hash != previous.hash:

@@ -38,7 +38,6 @@ __all__ = ["Machine", "Step"]
 NS_PER_S = 1_000_000_000
 _OK = int(records.TransferResult.ok)
 _BAD_SIGNATURE = int(records.TransferResult.bad_signature)
-_TIMESTAMP_MUST_BE_ZERO = int(records.TransferResult.timestamp_must_be_zero)
 _FIRST_STATEFUL = int(records.TransferResult.account_not_found)
 _EMPTY_IDS = numpy.zeros((0, 2), dtype="<u8")
 
@@ -158,21 +157,18 @@ class Machine:
     ) -> Step:
         """Submit a batch of transfers at clock base_ns.
 
-        With stored_results (reopening a store), signatures are not verified again: a row the
-        store says had a bad signature is given a nonzero timestamp instead, a rule about the
-        record alone with the same effect (no change, no kept id, a broken chain), and the
-        results are mapped back. With commit, the leaves are hashed and appended to the log and
-        the changed accounts rehashed in the state tree. A finished signature_check of this
-        batch stands in for verifying its signatures here.
+        With stored_results (reopening a store), signatures are not verified again: the
+        store's verdicts (bad_signature or not) stand in for them. With commit, the leaves are
+        hashed and appended to the log and the changed accounts rehashed in the state tree. A
+        finished signature_check of this batch stands in for verifying its signatures here.
         """
         due = self._pop_due(base_ns)
         if stored_results is not None:
-            bad = stored_results == _BAD_SIGNATURE
-            if bad.any():
-                array = array.copy()
-                array["timestamp"][bad] = 1
-            results = self.engine.submit(array, verify_signatures=False, timestamp_ns=base_ns)
-            results[bad & (results == _TIMESTAMP_MUST_BE_ZERO)] = _BAD_SIGNATURE
+            results = self.engine.submit(
+                array,
+                signature_verdicts=stored_results != _BAD_SIGNATURE,
+                timestamp_ns=base_ns,
+            )
         else:
             results = self.engine.submit(
                 array,
@@ -191,7 +187,10 @@ class Machine:
         self.log_timestamps.append(timestamps)
         if not commit:
             # Only pending transfers with a timeout matter here: copy just those rows.
-            pending = accepted[array["timeout_s"][accepted] > 0]
+            timeouts = array["timeout_s"]
+            if not timeouts.any():
+                return step
+            pending = accepted[timeouts[accepted] > 0]
             pending_stamps = numpy.uint64(base_ns) + pending.astype("<u8")
             self._schedule_expiries(array[pending], pending_stamps)
             return step

@@ -569,13 +569,17 @@ class Store:
 
 
 def _options(*, create: bool) -> Any:
-    from rocksdict import Options
+    from rocksdict import DBCompressionType, Options
 
     options = Options(raw_mode=True)
     options.create_if_missing(create)
     options.create_missing_column_families(create)
     options.set_paranoid_checks(True)
     options.set_write_buffer_size(64 << 20)
+    # Bodies are half zero bytes (high lanes, unused fields): LZ4 stores them in about half the
+    # space, like RocksDB's default Snappy, and reads them back twice as fast, which is most of
+    # what reopening a store costs besides applying its blocks.
+    options.set_compression_type(DBCompressionType.lz4())
     return options
 
 
