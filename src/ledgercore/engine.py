@@ -80,22 +80,26 @@ def _timestamp(timestamp_ns: int | None) -> int:
 
 
 def _owner_keys_ok(owner_keys: numpy.ndarray) -> numpy.ndarray:
-    """One bool per (32,) row: the key passes `ledgercore.keys.check_public_key`."""
+    """One uint8 per (32,) row: 1 if the key passes `ledgercore.keys.check_public_key`."""
     from ledgercore.keys import check_public_key
 
-    ok = numpy.zeros(len(owner_keys), dtype=numpy.uint8)
-    verdicts: dict[bytes, int] = {}  # many accounts may share an owner: check each key once
-    for row, key in enumerate(owner_keys):
-        raw = key.tobytes()
-        verdict = verdicts.get(raw)
-        if verdict is None:
-            try:
-                check_public_key(raw)
-                verdict = 1
-            except ValueError:
-                verdict = 0
-            verdicts[raw] = verdict
-        ok[row] = verdict
+    if len(owner_keys) == 0:
+        return numpy.zeros(0, dtype=numpy.uint8)
+    # Many accounts share an owner: check each distinct key once, without a loop over rows.
+    words = numpy.ascontiguousarray(owner_keys, dtype=numpy.uint8).view("<u8").reshape(-1, 4)
+    order = numpy.lexsort((words[:, 3], words[:, 2], words[:, 1], words[:, 0]))
+    ordered = words[order]
+    starts = numpy.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1)))
+    group = numpy.cumsum(starts) - 1
+    verdicts = numpy.zeros(int(group[-1]) + 1, dtype=numpy.uint8)
+    for index, row in enumerate(numpy.flatnonzero(starts).tolist()):
+        try:
+            check_public_key(ordered[row].tobytes())
+            verdicts[index] = 1
+        except ValueError:
+            pass
+    ok = numpy.empty(len(words), dtype=numpy.uint8)
+    ok[order] = verdicts[group]
     return ok
 
 
