@@ -130,6 +130,7 @@ typedef struct resolved {
     uint32_t pending_index; /* post or void only */
     unsigned __int128 amount; /* the amount that moves: a post's may differ from its field */
     uint64_t hash;            /* of the transfer id */
+    size_t free_slot;         /* where the transfer id's probe ended: see lc_idmap_insert_at */
 } resolved;
 
 #define NS_PER_S 1000000000ull
@@ -639,7 +640,7 @@ static uint8_t check_transfer(const lc_engine *e, const lc_transfer *t, uint8_t 
     if (t->flags & ~LC_TRANSFER_FLAGS_KNOWN) return LC_RESULT_RESERVED_FLAG;
     if (t->id == 0) return LC_RESULT_ID_MUST_NOT_BE_ZERO;
     if (t->id == LC_U128_MAX) return LC_RESULT_ID_MUST_NOT_BE_INT_MAX;
-    uint32_t existing = lc_idmap_find(&e->transfer_map, t->id, r->hash);
+    uint32_t existing = lc_idmap_find_or_free(&e->transfer_map, t->id, r->hash, &r->free_slot);
     if (existing != LC_IDMAP_NONE) {
         if (memcmp(&e->transfers[existing], t, LC_TRANSFER_SIGNED_SIZE) != 0) {
             return LC_RESULT_EXISTS_WITH_DIFFERENT_FIELDS;
@@ -692,7 +693,8 @@ static int apply_transfer(lc_engine *e, const lc_transfer *t, const resolved *r,
     memcpy(kept, t, sizeof(stored_transfer));
     kept->timestamp = timestamp;
     e->transfer_count += 1;
-    lc_idmap_insert(&e->transfer_map, r->hash, index);
+    /* Nothing was removed from the map since check_transfer missed this id. */
+    lc_idmap_insert_at(&e->transfer_map, r->hash, index, r->free_slot);
     hot_account *dr = &e->hot[r->debit_index];
     hot_account *cr = &e->hot[r->credit_index];
     uint8_t status = TRANSFER_STATUS_NONE;
@@ -769,6 +771,8 @@ typedef struct ahead {
     uint64_t id_hash;
     uint64_t debit_hash;
     uint64_t credit_hash;
+    uint32_t debit_candidate; /* lc_idmap_candidate of the account ids */
+    uint32_t credit_candidate;
 } ahead;
 
 static inline void prefetch_row(const void *row, size_t size) {
@@ -792,6 +796,8 @@ static inline void look_ahead_accounts(const lc_engine *e, const lc_transfer *t,
     uint32_t credit = lc_idmap_candidate(&e->account_map, a->credit_hash);
     if (debit != LC_IDMAP_NONE) prefetch_row(&e->hot[debit], sizeof(hot_account));
     if (credit != LC_IDMAP_NONE) prefetch_row(&e->hot[credit], sizeof(hot_account));
+    a->debit_candidate = debit;
+    a->credit_candidate = credit;
     if (t->flags & (LC_TRANSFER_POST_PENDING | LC_TRANSFER_VOID_PENDING)) {
         lc_idmap_prefetch(&e->transfer_map, lc_idmap_hash(&e->transfer_map, t->pending_id));
     }
@@ -845,9 +851,12 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
         int in_chain = chain_enter(&c, e, i, linked);
         int chain_open = linked && i == count - 1;
         uint8_t signature = signatures != NULL ? signatures[i] : LC_SIGNATURE_GOOD;
-        resolved r = {lc_idmap_find(&e->account_map, t->debit_account_id, a.debit_hash),
-                      lc_idmap_find(&e->account_map, t->credit_account_id, a.credit_hash),
-                      LC_IDMAP_NONE, 0, a.id_hash};
+        /* Accounts never change during a transfer batch, so the candidates stand. */
+        resolved r = {lc_idmap_confirm(&e->account_map, t->debit_account_id, a.debit_hash,
+                                       a.debit_candidate),
+                      lc_idmap_confirm(&e->account_map, t->credit_account_id, a.credit_hash,
+                                       a.credit_candidate),
+                      LC_IDMAP_NONE, 0, a.id_hash, 0};
         uint8_t result;
         if (chain_open) {
             result = LC_RESULT_LINKED_EVENT_CHAIN_OPEN;

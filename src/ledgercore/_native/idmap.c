@@ -24,6 +24,11 @@ static inline unsigned __int128 row_id(const lc_idmap *map, uint32_t index) {
     return lc_idmap_row_id(map, index);
 }
 
+/* Ids a table of `capacity` slots takes before it doubles: 70%. Linear probing then averages
+ * about 6 slots for a miss, 48 bytes, one or two cache lines; a fuller table's misses grow
+ * quickly longer, an emptier one costs memory and cache for nothing. */
+static size_t load_max(size_t capacity) { return capacity / 10 * 7; }
+
 void lc_populate(void *memory, size_t size) {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
     /* Whole pages covering the range: a page already faulted in is left as it is. */
@@ -47,6 +52,7 @@ int lc_idmap_init(lc_idmap *map, const void *const *rows, size_t row_size, uint6
     if (map->slots == NULL) return LC_ERROR_MEMORY;
     map->mask = LC_IDMAP_CAPACITY_MIN - 1;
     map->shift = shift_for(LC_IDMAP_CAPACITY_MIN);
+    map->count_max = load_max(LC_IDMAP_CAPACITY_MIN);
     map->rows = rows;
     map->row_size = row_size;
     map->seed0 = seed0;
@@ -61,9 +67,22 @@ void lc_idmap_free(lc_idmap *map) {
     map->old_slots = NULL;
 }
 
-/* Put an entry into the current table at the first free slot of its probe sequence. */
-static void place(lc_idmap *map, uint32_t tag, uint32_t index_plus_one) {
-    size_t i = lc_idmap_home(tag, map->shift);
+#if defined(LC_DEBUG) && LC_DEBUG
+static size_t first_free_from(const lc_idmap *map, size_t i) {
+    while (map->slots[i].index_plus_one != 0) i = (i + 1) & map->mask;
+    return i;
+}
+
+static size_t first_free(const lc_idmap *map, uint32_t tag) {
+    return first_free_from(map, lc_idmap_home(tag, map->shift));
+}
+#endif
+
+/* Put an entry into the current table at the first free slot of its probe sequence, from
+ * `start`: its home, or a slot of that sequence that every earlier one is known to fill. */
+static inline void place(lc_idmap *map, uint32_t tag, size_t start, uint32_t index_plus_one) {
+    size_t i = start;
+    LC_DEBUG_ASSERT(first_free(map, tag) == first_free_from(map, start));
     while (map->slots[i].index_plus_one != 0) i = (i + 1) & map->mask;
     map->slots[i].index_plus_one = index_plus_one;
     map->slots[i].tag = tag;
@@ -82,7 +101,7 @@ static void migrate(lc_idmap *map, size_t budget) {
         if (slot.index_plus_one == 0 || slot.index_plus_one == LC_IDMAP_TOMBSTONE) continue;
         LC_DEBUG_ASSERT(slot_tag(lc_idmap_hash(map, row_id(map, slot.index_plus_one - 1))) ==
                         slot.tag);
-        place(map, slot.tag, slot.index_plus_one);
+        place(map, slot.tag, lc_idmap_home(slot.tag, map->shift), slot.index_plus_one);
     }
     if (map->old_cursor == old_capacity) {
         free(map->old_slots);
@@ -92,10 +111,6 @@ static void migrate(lc_idmap *map, size_t budget) {
     }
 }
 
-/* Ids a table of `capacity` slots takes before it doubles: 70%. Linear probing then averages
- * about 6 slots for a miss, 48 bytes, one or two cache lines; a fuller table's misses grow
- * quickly longer, an emptier one costs memory and cache for nothing. */
-static size_t load_max(size_t capacity) { return capacity / 10 * 7; }
 
 int lc_idmap_reserve(lc_idmap *map, size_t more) {
     size_t need = map->count + more;
@@ -117,6 +132,7 @@ int lc_idmap_reserve(lc_idmap *map, size_t more) {
     map->slots = slots;
     map->mask = new_capacity - 1;
     map->shift = shift_for(new_capacity);
+    map->count_max = load_max(new_capacity);
     map->slot_count = 0;
     /* Each insertion moves LC_IDMAP_MIGRATE_SLOTS old slots, so the old table (capacity/2 of
      * the new one) is gone after new_capacity/64 insertions, long before the next growth at
@@ -128,9 +144,21 @@ int lc_idmap_reserve(lc_idmap *map, size_t more) {
 
 void lc_idmap_insert(lc_idmap *map, uint64_t hash, uint32_t index) {
     LC_ASSERT(index <= LC_IDMAP_INDEX_MAX);
-    LC_ASSERT(map->count + 1 <= load_max(map->mask + 1));
+    LC_ASSERT(map->count < map->count_max);
     migrate(map, LC_IDMAP_MIGRATE_SLOTS);
-    place(map, slot_tag(hash), index + 1);
+    uint32_t tag = slot_tag(hash);
+    place(map, tag, lc_idmap_home(tag, map->shift), index + 1);
+    map->count += 1;
+}
+
+void lc_idmap_insert_at(lc_idmap *map, uint64_t hash, uint32_t index, size_t free_slot) {
+    LC_ASSERT(index <= LC_IDMAP_INDEX_MAX);
+    LC_ASSERT(map->count < map->count_max);
+    LC_ASSERT(free_slot <= map->mask);
+    uint32_t tag = slot_tag(hash);
+    LC_DEBUG_ASSERT(lc_idmap_find(map, row_id(map, index), hash) == LC_IDMAP_NONE);
+    migrate(map, LC_IDMAP_MIGRATE_SLOTS);
+    place(map, tag, free_slot, index + 1);
     map->count += 1;
 }
 

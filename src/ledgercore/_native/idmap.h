@@ -44,6 +44,7 @@ typedef struct lc_idmap {
     unsigned old_shift;
     size_t old_cursor;        /* old slots below this have moved (or are ignored) */
     size_t count;             /* ids in the map, both tables together */
+    size_t count_max;         /* ids the current table takes before it must double */
     const void *const *rows;  /* where the owner keeps its row array (it may move) */
     size_t row_size;          /* bytes per row; the id is at offset 0 */
     uint64_t seed0, seed1;
@@ -64,6 +65,12 @@ int lc_idmap_reserve(lc_idmap *map, size_t more);
 
 /* Insert an id known to be absent, after lc_idmap_reserve. */
 void lc_idmap_insert(lc_idmap *map, uint64_t hash, uint32_t index);
+/* The same, when lc_idmap_find_or_free has just missed this id and said where its probe of the
+ * current table ended (`free_slot`). No removal may come between the two; insertions may (those
+ * of migration do): they fill slots but never empty one, so every slot the probe passed is still
+ * taken and the first free slot of the id's probe sequence is still at or after `free_slot`. The
+ * probe is then not walked twice, which is half the cost of inserting a new transfer id. */
+void lc_idmap_insert_at(lc_idmap *map, uint64_t hash, uint32_t index, size_t free_slot);
 /* Remove an id known to be present (undo of an insertion). */
 void lc_idmap_remove(lc_idmap *map, unsigned __int128 id, uint64_t hash);
 size_t lc_idmap_memory_size(const lc_idmap *map);
@@ -126,6 +133,34 @@ static inline uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, 
     }
 }
 
+/* lc_idmap_find, which on a miss also says in *free_slot where its probe of the current table
+ * ended: the empty slot where the id would be inserted now (see lc_idmap_insert_at). */
+static inline uint32_t lc_idmap_find_or_free(const lc_idmap *map, unsigned __int128 id,
+                                             uint64_t hash, size_t *free_slot) {
+    uint32_t tag = (uint32_t)(hash >> 32);
+    size_t i = lc_idmap_home(tag, map->shift);
+    for (;;) {
+        lc_idmap_slot slot = map->slots[i];
+        if (slot.index_plus_one == 0) break;
+        if (slot.tag == tag && lc_idmap_row_id(map, slot.index_plus_one - 1) == id) {
+            return slot.index_plus_one - 1;
+        }
+        i = (i + 1) & map->mask;
+    }
+    *free_slot = i;
+    if (LC_LIKELY(map->old_slots == NULL)) return LC_IDMAP_NONE;
+    i = lc_idmap_home(tag, map->old_shift);
+    for (;;) {
+        lc_idmap_slot slot = map->old_slots[i];
+        if (slot.index_plus_one == 0) return LC_IDMAP_NONE;
+        if (i >= map->old_cursor && slot.index_plus_one != LC_IDMAP_TOMBSTONE &&
+            slot.tag == tag && lc_idmap_row_id(map, slot.index_plus_one - 1) == id) {
+            return slot.index_plus_one - 1;
+        }
+        i = (i + 1) & map->old_mask;
+    }
+}
+
 /* The row of the first slot whose tag matches, without reading any row (LC_IDMAP_NONE if none):
  * a guess to prefetch; lc_idmap_find confirms it later. Current table only. */
 static inline uint32_t lc_idmap_candidate(const lc_idmap *map, uint64_t hash) {
@@ -137,6 +172,22 @@ static inline uint32_t lc_idmap_candidate(const lc_idmap *map, uint64_t hash) {
         if (slot.tag == tag) return slot.index_plus_one - 1;
         i = (i + 1) & map->mask;
     }
+}
+
+/* lc_idmap_find, given what lc_idmap_candidate said of the same id and hash while the map was
+ * as it is now (no insertion or removal since): a confirmed candidate costs one comparison with
+ * its row, which the caller has prefetched; no candidate means no such id unless an old table
+ * is still being moved (candidates look at the current table only). */
+static inline uint32_t lc_idmap_confirm(const lc_idmap *map, unsigned __int128 id, uint64_t hash,
+                                        uint32_t candidate) {
+    if (candidate != LC_IDMAP_NONE) {
+        if (LC_LIKELY(lc_idmap_row_id(map, candidate) == id)) return candidate;
+    } else if (LC_LIKELY(map->old_slots == NULL)) {
+        return LC_IDMAP_NONE;
+    }
+    /* A tag shared with another id (about one in 2^(32 - log2(capacity)) lookups), or a
+     * migration in progress: walk the probe. */
+    return lc_idmap_find(map, id, hash);
 }
 
 #endif
