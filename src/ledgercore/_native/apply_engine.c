@@ -102,11 +102,15 @@ struct lc_engine {
     cold_account *cold;
     hot_account *hot;
     size_t account_count;
-    size_t account_capacity;
+    /* Rows allocated of each array: they grow together, but one may have grown when the
+     * other failed to, and freeing or growing a large array needs its true size. */
+    size_t cold_capacity;
+    size_t hot_capacity;
     stored_transfer *transfers;
     uint8_t *transfer_status; /* TRANSFER_STATUS_* per transfer */
     size_t transfer_count;
     size_t transfer_capacity;
+    size_t status_capacity; /* of transfer_status, as cold_capacity */
     lc_u128 *failed_ids; /* ids of transfers that failed on the ledger's state */
     size_t failed_count;
     size_t failed_capacity;
@@ -141,7 +145,7 @@ static int grow(void **array, size_t *capacity, size_t need, size_t item_size) {
     if (need <= *capacity) return LC_OK;
     size_t new_capacity = *capacity < 1024 ? 1024 : *capacity;
     while (new_capacity < need) new_capacity *= 2;
-    void *grown = realloc(*array, new_capacity * item_size);
+    void *grown = lc_memory_resize(*array, *capacity * item_size, new_capacity * item_size);
     if (grown == NULL) return LC_ERROR_MEMORY;
     *array = grown;
     *capacity = new_capacity;
@@ -175,13 +179,13 @@ void lc_engine_free(lc_engine *e) {
     lc_idmap_free(&e->account_map);
     lc_idmap_free(&e->transfer_map);
     lc_idmap_free(&e->failed_map);
-    free(e->cold);
-    free(e->hot);
-    free(e->transfers);
-    free(e->transfer_status);
-    free(e->failed_ids);
-    free(e->expiries);
-    free(e->undo);
+    lc_memory_free(e->cold, e->cold_capacity * sizeof(cold_account));
+    lc_memory_free(e->hot, e->hot_capacity * sizeof(hot_account));
+    lc_memory_free(e->transfers, e->transfer_capacity * sizeof(stored_transfer));
+    lc_memory_free(e->transfer_status, e->status_capacity);
+    lc_memory_free(e->failed_ids, e->failed_capacity * sizeof(lc_u128));
+    lc_memory_free(e->expiries, e->expiry_capacity * sizeof(expiry));
+    lc_memory_free(e->undo, e->undo_capacity * sizeof(undo_entry));
     free(e);
 }
 
@@ -191,14 +195,9 @@ static int reserve_for_transfers(lc_engine *e, size_t count) {
     if (need > LC_ENGINE_TRANSFER_COUNT_MAX || e->failed_count + count > LC_ENGINE_TRANSFER_COUNT_MAX) {
         return LC_ERROR_CAPACITY;
     }
-    size_t transfer_capacity = e->transfer_capacity;
-    int status = grow((void **)&e->transfers, &transfer_capacity, need,
+    int status = grow((void **)&e->transfers, &e->transfer_capacity, need,
                       sizeof(stored_transfer));
-    if (status == LC_OK) {
-        size_t status_capacity = e->transfer_capacity;
-        status = grow((void **)&e->transfer_status, &status_capacity, need, 1);
-        if (status == LC_OK) e->transfer_capacity = transfer_capacity;
-    }
+    if (status == LC_OK) status = grow((void **)&e->transfer_status, &e->status_capacity, need, 1);
     if (status == LC_OK) {
         status = grow((void **)&e->failed_ids, &e->failed_capacity, e->failed_count + count,
                       sizeof(lc_u128));
@@ -332,7 +331,8 @@ static uint8_t check_account(const lc_engine *e, const lc_account *a, uint8_t ke
 }
 
 static void apply_account(lc_engine *e, const lc_account *a, uint64_t hash, uint64_t timestamp) {
-    LC_ASSERT(e->account_count < e->account_capacity);
+    LC_ASSERT(e->account_count < e->cold_capacity);
+    LC_ASSERT(e->account_count < e->hot_capacity);
     uint32_t index = (uint32_t)e->account_count;
     cold_account *cold = &e->cold[index];
     cold->user_data_128 = a->user_data_128;
@@ -494,12 +494,9 @@ int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t c
     if (base == 0) return LC_ERROR_ARGUMENT;
     if (e->account_count + count > LC_ENGINE_ACCOUNT_COUNT_MAX) return LC_ERROR_CAPACITY;
     size_t need = e->account_count + count;
-    size_t account_capacity = e->account_capacity;
-    int status = grow((void **)&e->cold, &account_capacity, need, sizeof(cold_account));
+    int status = grow((void **)&e->cold, &e->cold_capacity, need, sizeof(cold_account));
     if (status == LC_OK) {
-        size_t hot_capacity = e->account_capacity;
-        status = grow((void **)&e->hot, &hot_capacity, need, sizeof(hot_account));
-        if (status == LC_OK) e->account_capacity = account_capacity;
+        status = grow((void **)&e->hot, &e->hot_capacity, need, sizeof(hot_account));
     }
     if (status == LC_OK) {
         status = grow((void **)&e->undo, &e->undo_capacity, count, sizeof(undo_entry));
@@ -688,6 +685,7 @@ static uint8_t check_transfer(const lc_engine *e, const lc_transfer *t, uint8_t 
 static int apply_transfer(lc_engine *e, const lc_transfer *t, const resolved *r,
                           uint64_t timestamp, lc_invariant_report *report) {
     LC_ASSERT(e->transfer_count < e->transfer_capacity);
+    LC_ASSERT(e->transfer_count < e->status_capacity);
     uint32_t index = (uint32_t)e->transfer_count;
     stored_transfer *kept = &e->transfers[index];
     memcpy(kept, t, sizeof(stored_transfer));
@@ -1013,8 +1011,9 @@ size_t lc_engine_pending_count(const lc_engine *e) { return e->pending_count; }
 uint64_t lc_engine_last_timestamp(const lc_engine *e) { return e->last_timestamp_ns; }
 
 size_t lc_engine_memory_size(const lc_engine *e) {
-    return sizeof(*e) + e->account_capacity * (sizeof(cold_account) + sizeof(hot_account)) +
-           e->transfer_capacity * (sizeof(stored_transfer) + 1) +
+    return sizeof(*e) + e->cold_capacity * sizeof(cold_account) +
+           e->hot_capacity * sizeof(hot_account) +
+           e->transfer_capacity * sizeof(stored_transfer) + e->status_capacity +
            e->failed_capacity * sizeof(lc_u128) + e->expiry_capacity * sizeof(expiry) +
            e->undo_capacity * sizeof(undo_entry) + lc_idmap_memory_size(&e->account_map) +
            lc_idmap_memory_size(&e->transfer_map) + lc_idmap_memory_size(&e->failed_map);

@@ -50,6 +50,19 @@ typedef struct lc_idmap {
     uint64_t seed0, seed1;
 } lc_idmap;
 
+/* Arrays of at least this many bytes are anonymous mappings of whole huge pages (see
+ * lc_memory_resize); smaller ones come from malloc. */
+#define LC_MEMORY_MAP_SIZE_MIN ((size_t)1 << 20)
+
+/* Grow a zeroed array from old_size to new_size bytes (memory NULL and old_size 0: a new one);
+ * the new bytes are zero. Large arrays are mappings aligned to huge pages that grow by moving
+ * their pages rather than copying them, and never come from malloc: glibc serves blocks below
+ * its adaptive mmap threshold (up to 32 MiB, raised by every large block freed) from the heap,
+ * where growing one copies it. NULL when out of memory, the array then unchanged. */
+void *lc_memory_resize(void *memory, size_t old_size, size_t new_size);
+/* Free an array of lc_memory_resize, given its size. */
+void lc_memory_free(void *memory, size_t size);
+
 /* Fault in [memory, memory + size) now, in one call, where the kernel can (Linux 5.14's
  * MADV_POPULATE_WRITE): growing arrays and tables are then written without a page fault per
  * 4 KiB, which costs more than the rest of a transfer's work. A hint; errors are ignored. */
