@@ -43,6 +43,20 @@ static size_t mapping_size(size_t size) {
     return (size + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
 }
 
+/* Where transparent huge pages are left to madvise (the usual default), ask for them. A random
+ * probe of a 16 MiB table or a 10 MiB account array then finds its translation in the TLB, and
+ * faulting in a transfer store costs one fault per 2 MiB instead of one per 4 KiB. A hint;
+ * refused, it changes nothing. Where the kernel compacts memory to find a huge page, a fault
+ * may wait for that: once per 2 MiB, in lc_populate before a batch. */
+static void advise_huge(void *memory, size_t size) {
+#if defined(MADV_HUGEPAGE)
+    (void)madvise(memory, size, MADV_HUGEPAGE);
+#else
+    (void)memory;
+    (void)size;
+#endif
+}
+
 /* A zeroed anonymous mapping of `size` bytes (a multiple of HUGE_PAGE_SIZE) that starts on a
  * huge-page boundary, or NULL. */
 static void *map_aligned(size_t size) {
@@ -53,14 +67,7 @@ static void *map_aligned(size_t size) {
     size_t head = (size_t)(start - raw);
     if (head > 0) munmap(raw, head);
     if (padded - head > size) munmap(start + size, padded - head - size);
-#if defined(MADV_HUGEPAGE)
-    /* Where transparent huge pages are left to madvise (the usual default), ask for them. A
-     * random probe of a 16 MiB table or a 10 MiB account array then finds its translation in
-     * the TLB, and faulting in a transfer store costs one fault per 2 MiB instead of one per
-     * 4 KiB. A hint; refused, it changes nothing. Where the kernel compacts memory to find a
-     * huge page, a fault may wait for that: once per 2 MiB, in lc_populate before a batch. */
-    (void)madvise(start, size, MADV_HUGEPAGE);
-#endif
+    advise_huge(start, size);
     return start;
 }
 
@@ -84,19 +91,22 @@ void *lc_memory_resize(void *memory, size_t old_size, size_t new_size) {
     size_t new_mapping = mapping_size(new_size);
     if (new_mapping == old_mapping) return memory;
 #if defined(__linux__)
-    /* Grown where it is, or its pages moved (not copied) to the head of a new aligned mapping:
-     * an array of gigabytes doubles in microseconds, and its huge pages stay whole. */
+    /* Grown where it is, or moved and grown in one call to a new aligned range: its pages are
+     * moved, not copied, so an array of gigabytes doubles in microseconds, its huge pages stay
+     * whole, and it stays one mapping. (Moved into the head of a larger mapping, it would be
+     * two, which mremap cannot grow in place and older kernels cannot move at all.)
+     * MREMAP_FIXED replaces the range map_aligned reserved; if the move fails, the kernel may
+     * already have unmapped that range, so it is not unmapped again here, where another
+     * thread's new mapping could now be. */
     if (mremap(memory, old_mapping, new_mapping, 0) != MAP_FAILED) {
-        (void)madvise(memory, new_mapping, MADV_HUGEPAGE);
+        advise_huge(memory, new_mapping);
         return memory;
     }
-    void *moved = map_aligned(new_mapping);
-    if (moved == NULL) return NULL;
-    if (mremap(memory, old_mapping, old_mapping, MREMAP_MAYMOVE | MREMAP_FIXED, moved) ==
-        MAP_FAILED) {
-        munmap(moved, new_mapping);
-        return NULL;
-    }
+    void *target = map_aligned(new_mapping);
+    if (target == NULL) return NULL;
+    void *moved = mremap(memory, old_mapping, new_mapping, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+    if (moved == MAP_FAILED) return NULL;
+    LC_ASSERT(moved == target);
     return moved;
 #else
     void *moved = map_aligned(new_mapping);
