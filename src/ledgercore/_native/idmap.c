@@ -189,27 +189,39 @@ static inline void place(lc_idmap *map, uint32_t tag, size_t start, uint32_t ind
     LC_ASSERT(map->slot_count <= map->mask); /* never full: probing always ends */
 }
 
-/* Move up to `budget` old slots into the current table; free the old table when done. */
+/* Move up to `budget` old slots into the current table; free the old table when done. The
+ * same placement as place(), with the table's fields in locals: a store through a slot pointer
+ * could alias them, so the compiler would reload each on every slot. */
 static void migrate(lc_idmap *map, size_t budget) {
     if (map->old_slots == NULL) return;
+    const lc_idmap_slot *old_slots = map->old_slots;
     size_t old_capacity = map->old_mask + 1;
-    while (budget > 0 && map->old_cursor < old_capacity) {
-        lc_idmap_slot slot = map->old_slots[map->old_cursor];
-        map->old_cursor += 1;
-        budget -= 1;
+    size_t cursor = map->old_cursor;
+    size_t end = old_capacity - cursor < budget ? old_capacity : cursor + budget;
+    lc_idmap_slot *slots = map->slots;
+    size_t mask = map->mask;
+    unsigned shift = map->shift;
+    size_t slot_count = map->slot_count;
+    for (; cursor < end; cursor++) {
+        lc_idmap_slot slot = old_slots[cursor];
         if (slot.index_plus_one == 0 || slot.index_plus_one == LC_IDMAP_TOMBSTONE) continue;
         LC_DEBUG_ASSERT(slot_tag(lc_idmap_hash(map, row_id(map, slot.index_plus_one - 1))) ==
                         slot.tag);
-        place(map, slot.tag, lc_idmap_home(slot.tag, map->shift), slot.index_plus_one);
+        size_t i = lc_idmap_home(slot.tag, shift);
+        while (slots[i].index_plus_one != 0) i = (i + 1) & mask;
+        slots[i] = slot;
+        slot_count += 1;
+        LC_ASSERT(slot_count <= mask); /* never full: probing always ends */
     }
-    if (map->old_cursor == old_capacity) {
+    map->slot_count = slot_count;
+    map->old_cursor = cursor;
+    if (cursor == old_capacity) {
         lc_memory_free(map->old_slots, old_capacity * sizeof(lc_idmap_slot));
         map->old_slots = NULL;
         map->old_mask = 0;
         map->old_cursor = 0;
     }
 }
-
 
 int lc_idmap_reserve(lc_idmap *map, size_t more) {
     size_t need = map->count + more;
