@@ -1,4 +1,5 @@
-/* Open-addressing hash tables from a u128 id to a row index, for apply_engine.c (internal header).
+/* Open-addressing hash tables from a u128 id to a row index, for apply_engine.c (internal header),
+ * and the memory helpers the engine's growing arrays and these tables share.
  *
  * The ids live in the rows themselves (an account or transfer array, id at offset 0), so a slot
  * holds only the row index and the high 32 bits of the id's hash (its tag): 8 bytes. An id's home
@@ -8,10 +9,11 @@
  * so a lookup that misses (the common case for a new transfer id) never touches a row.
  *
  * Growth is incremental: when an insertion would pass 70% of the capacity, a table twice as
- * large is allocated (calloc: the kernel hands out zero pages lazily) and every later insertion
- * moves LC_IDMAP_MIGRATE_SLOTS slots of the old table across, so no single call rehashes
- * everything. Lookups probe the new table, then the old one. lc_idmap_reserve is called before a
- * batch, so insertions inside a batch never allocate and never fail.
+ * large is allocated (lc_memory_resize: a large one is a fresh mapping, zero as the kernel hands
+ * it out) and every later insertion moves LC_IDMAP_MIGRATE_SLOTS slots of the old table across,
+ * so no single call rehashes everything. Lookups probe the new table, then the old one.
+ * lc_idmap_reserve is called before a batch, so insertions inside a batch never allocate and
+ * never fail.
  *
  * Removal exists only to undo an insertion of the same batch: backward-shift deletion in the
  * current table, a tombstone in the old one (nothing is ever inserted there again).
