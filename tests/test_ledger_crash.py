@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+import ledgercore
 from ledgercore.ledger import Ledger
 
 CHILD = """
@@ -53,7 +54,8 @@ def kill_count() -> int:
 def run_and_kill(path: str, seed: int, rng: random.Random) -> dict[int, str]:
     """Start a writer, let it acknowledge a few blocks, SIGKILL it; return what it acknowledged."""
     here = os.path.dirname(os.path.abspath(__file__))
-    source = os.path.join(here, "..", "src")
+    # The child imports the very ledgercore this process runs: an installed wheel, or src/.
+    source = os.path.dirname(os.path.dirname(os.path.abspath(ledgercore.__file__)))
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, path, str(seed), here, source],
         stdout=subprocess.PIPE,

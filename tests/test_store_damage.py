@@ -11,6 +11,7 @@ import pytest
 from ledger_traffic import Traffic
 from rocksdict import Options, Rdict
 
+import ledgercore
 from ledgercore.cli import main
 from ledgercore.errors import StoreCorruptedError
 from ledgercore.ledger import Ledger
@@ -150,7 +151,7 @@ os._exit(0)  # no close: the blocks are only in the write-ahead log, as after a 
 def test_a_truncated_write_ahead_log_is_refused_as_lost_blocks(tmp_path):
     path = str(tmp_path / "ledger")
     here = os.path.dirname(__file__)
-    source = os.path.join(here, "..", "src")
+    source = os.path.dirname(os.path.dirname(os.path.abspath(ledgercore.__file__)))
     subprocess.run([sys.executable, "-c", CHILD, path, here, source], check=True)
     logs = [name for name in os.listdir(path) if name.endswith(".log")]
     largest = max(logs, key=lambda name: os.path.getsize(os.path.join(path, name)))
