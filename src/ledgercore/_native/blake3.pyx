@@ -275,6 +275,7 @@ def hash_sequence(items, *, const uint8_t[::1] key=None):
     cdef Py_ssize_t piece_start = 0
     cdef PyObject *obj
     cdef object view
+    cdef object item
     cdef const uint8_t *pointer
     cdef size_t size
     for i in range(count):
@@ -289,7 +290,10 @@ def hash_sequence(items, *, const uint8_t[::1] key=None):
             size = PyBytes_GET_SIZE(<object>obj)
             view = None
         else:
-            view = contiguous_view(<object>obj, i)
+            # A strong reference first: taking a buffer runs Python code (a class's __buffer__)
+            # that may drop the sequence's own reference to this very item.
+            item = <object>obj
+            view = contiguous_view(item, i)
             pointer = view_pointer(view)
             size = len(view)
             # Taking a buffer may have run Python code that changed the sequence.
@@ -304,6 +308,7 @@ def hash_sequence(items, *, const uint8_t[::1] key=None):
             piece_start = i
         piece.append(pointer, size)
         view = None
+        item = None
     piece.hash_into(key_ptr, &out[piece_start, 0])
     return_piece(piece)
     for i in large:
