@@ -121,35 +121,9 @@ static inline unsigned __int128 lc_idmap_row_id(const lc_idmap *map, uint32_t in
 
 #define LC_IDMAP_TOMBSTONE (UINT32_MAX - 1)
 
-/* The row index of id, or LC_IDMAP_NONE. Inline: it runs a few times per transfer. */
-static inline uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash) {
-    uint32_t tag = (uint32_t)(hash >> 32);
-    size_t i = lc_idmap_home(tag, map->shift);
-    for (;;) {
-        lc_idmap_slot slot = map->slots[i];
-        if (slot.index_plus_one == 0) break;
-        if (slot.tag == tag && lc_idmap_row_id(map, slot.index_plus_one - 1) == id) {
-            return slot.index_plus_one - 1;
-        }
-        i = (i + 1) & map->mask;
-    }
-    if (LC_LIKELY(map->old_slots == NULL)) return LC_IDMAP_NONE;
-    i = lc_idmap_home(tag, map->old_shift);
-    for (;;) {
-        lc_idmap_slot slot = map->old_slots[i];
-        if (slot.index_plus_one == 0) return LC_IDMAP_NONE;
-        /* A slot below the cursor has moved to the current table, where it was not found: it
-         * was removed there since, so this stale copy does not count. */
-        if (i >= map->old_cursor && slot.index_plus_one != LC_IDMAP_TOMBSTONE &&
-            slot.tag == tag && lc_idmap_row_id(map, slot.index_plus_one - 1) == id) {
-            return slot.index_plus_one - 1;
-        }
-        i = (i + 1) & map->old_mask;
-    }
-}
-
-/* lc_idmap_find, which on a miss also says in *free_slot where its probe of the current table
- * ended: the empty slot where the id would be inserted now (see lc_idmap_insert_at). */
+/* The row index of id, or LC_IDMAP_NONE; on a miss *free_slot says where the probe of the
+ * current table ended: the empty slot where the id would be inserted now (see
+ * lc_idmap_insert_at). */
 static inline uint32_t lc_idmap_find_or_free(const lc_idmap *map, unsigned __int128 id,
                                              uint64_t hash, size_t *free_slot) {
     uint32_t tag = (uint32_t)(hash >> 32);
@@ -168,12 +142,20 @@ static inline uint32_t lc_idmap_find_or_free(const lc_idmap *map, unsigned __int
     for (;;) {
         lc_idmap_slot slot = map->old_slots[i];
         if (slot.index_plus_one == 0) return LC_IDMAP_NONE;
+        /* A slot below the cursor has moved to the current table, where it was not found: it
+         * was removed there since, so this stale copy does not count. */
         if (i >= map->old_cursor && slot.index_plus_one != LC_IDMAP_TOMBSTONE &&
             slot.tag == tag && lc_idmap_row_id(map, slot.index_plus_one - 1) == id) {
             return slot.index_plus_one - 1;
         }
         i = (i + 1) & map->old_mask;
     }
+}
+
+/* The row index of id, or LC_IDMAP_NONE. Inline: it runs a few times per transfer. */
+static inline uint32_t lc_idmap_find(const lc_idmap *map, unsigned __int128 id, uint64_t hash) {
+    size_t unused;
+    return lc_idmap_find_or_free(map, id, hash, &unused);
 }
 
 /* The row of the first slot whose tag matches, without reading any row (LC_IDMAP_NONE if none):
