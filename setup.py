@@ -148,7 +148,11 @@ class BuildExt(build_ext):
                 macros=ext.define_macros,
                 depends=native_headers(),
                 extra_postargs=[
-                    *BASE_CFLAGS, *OPT_CFLAGS, *SANITIZE_FLAGS, *self.tuning_cflags(), *flags
+                    *BASE_CFLAGS,
+                    *OPT_CFLAGS,
+                    *SANITIZE_FLAGS,
+                    *self.tuning_cflags(),
+                    *flags,
                 ],
                 debug=DEBUG,
             )

@@ -34,14 +34,17 @@ which libsodium refuses and these rules accept when the cofactored equation hold
 
 Batches
 -------
-`verify_batch` splits the signatures into chunks (one or two per thread, at most 16,384 each)
-and checks one random linear combination of the equations of each chunk with one multi-scalar
-multiplication (Straus for small chunks, Pippenger's buckets for large ones), with 128-bit
-coefficients drawn in C from the operating system's CSPRNG (getrandom(2) on Linux,
-arc4random_buf(3) on macOS and the BSDs). Within a chunk each distinct public key is decoded
-once, and the first check merges the terms of signatures by the same key. A chunk that fails is
-bisected until the bad signatures are named; each is confirmed by the single-signature check. A
-bad signature survives a batch only with probability about 2**-128.
+`verify_batch` checks one random linear combination of the signatures' equations with one
+multi-scalar multiplication (Straus for a few points, Pippenger's buckets for many), with
+128-bit coefficients drawn in C from the operating system's CSPRNG (getrandom(2) on Linux,
+arc4random_buf(3) on macOS and the BSDs). Each distinct public key is decoded once, and the
+terms of signatures by the same key are merged. A batch of 256 to 16,384 signatures given two
+or more threads is one combination that all the threads compute together (each takes pieces:
+keys, signatures, Pippenger's windows), so a thread slowed by other work delays it little.
+Larger batches, or a combination that fails, are split into chunks (one or two per thread, at
+most 16,384 each); a chunk that fails is bisected until the bad signatures are named, and each is
+confirmed by the single-signature check. A bad signature survives a batch only with probability
+about 2**-128.
 
 Example:
     >>> from ledgercore.ed25519 import verify

@@ -2,8 +2,9 @@
 
 The input picks a key seed and a message, the signature comes from PyNaCl (libsodium), and the
 rest of the input flips bits of the key, the message or the signature. Then:
-- `verify` and `verify_batch` (both key forms, one and several threads) give the same answer,
-  since they share one rule set;
+- `verify` and `verify_batch` (both key forms, one and several threads, and a batch large enough
+  for a team of threads to share one combined equation) give the same answer, since they share
+  one rule set;
 - whatever libsodium accepts, we accept: its rules are cofactorless and stricter on encodings,
   ours are cofactored, which accepts a superset of canonical signatures;
 - an unmodified signature always verifies.
@@ -15,6 +16,7 @@ import nacl.exceptions
 import nacl.signing
 import numpy
 
+from ledgercore._native import ed25519 as native
 from ledgercore.ed25519 import decode_public_keys, verify, verify_batch
 from ledgercore.errors import LedgerError
 
@@ -52,6 +54,13 @@ def check(data: bytes) -> None:
     for threads in (1, 2):
         batch = verify_batch(keys, [message] * 3, signatures, threads=threads)
         assert batch.tolist() == [single] * 3
+    team = native.TEAM_SIGNATURES_MIN
+    team_keys = numpy.frombuffer(public_key * team, dtype=numpy.uint8).reshape(team, 32)
+    team_signatures = numpy.frombuffer(signature * team, dtype=numpy.uint8).reshape(team, 64)
+    holds, passed = native.team_check(team_keys, [message] * team, team_signatures, 2)
+    assert holds or not single
+    if holds:
+        assert passed.tolist() == [single] * team
     try:
         decoded = decode_public_keys(keys)
     except LedgerError:

@@ -45,6 +45,15 @@ int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
 /* LC_ED25519_KEY_OK, or why a key is refused at registration (see keys.check_public_key). */
 int lc_ed25519_check_public_key(const uint8_t public_key[32]);
 
+/* Test hook: the verdict of the combined equation of the whole batch (1..LC_ED25519_CHUNK_SIZE_MAX
+ * signatures) as thread_count threads check it together, without naming bad signatures: 1 when
+ * it holds (valid[i] then says whether signature i passed the rules before the equation), 0 when
+ * it fails, or a negative status. */
+int lc_ed25519_team_check(const uint8_t *public_keys, size_t key_size,
+                          const uint8_t *const *messages, const size_t *message_sizes,
+                          const uint8_t *signatures, size_t count, uint32_t thread_count,
+                          uint8_t *valid);
+
 /* Test hooks: SHA-512 of one input, and the scalar split of the single verifier. */
 void lc_ed25519_sha512(uint8_t digest[64], const uint8_t *data, size_t size);
 int lc_ed25519_split_scalar(const uint8_t k[32], uint8_t c0[16], uint8_t c1[16], int *c1_negative);

@@ -8,6 +8,7 @@ Buffer = bytes | bytearray | memoryview
 BATCH_SIZE_MAX: int
 THREAD_COUNT_MAX: int
 CHUNK_SIZE_MAX: int
+TEAM_SIGNATURES_MIN: int
 PUBLIC_KEY_SIZE: int
 SIGNATURE_SIZE: int
 DECODED_KEY_SIZE: int
@@ -27,6 +28,12 @@ def verify_batch(
     signatures: numpy.typing.NDArray[numpy.uint8],
     threads: int,
 ) -> numpy.typing.NDArray[numpy.bool_]: ...
+def team_check(
+    public_keys: numpy.typing.NDArray[numpy.uint8],
+    messages: numpy.typing.NDArray[numpy.uint8] | Sequence[Buffer],
+    signatures: numpy.typing.NDArray[numpy.uint8],
+    threads: int,
+) -> tuple[bool, numpy.typing.NDArray[numpy.bool_]]: ...
 def check_public_key(public_key: Buffer) -> int: ...
 def sha512(data: Buffer) -> bytes: ...
 def split_scalar(k: Buffer) -> tuple[int, int, int]: ...

@@ -22,10 +22,12 @@ cdef extern from "lc_limits.h" nogil:
     unsigned int LC_BATCH_SIZE_MAX
     unsigned int LC_THREAD_COUNT_MAX
     unsigned int LC_ED25519_CHUNK_SIZE_MAX
+    unsigned int LC_ED25519_TEAM_SIGNATURES_MIN
 
 BATCH_SIZE_MAX = LC_BATCH_SIZE_MAX
 THREAD_COUNT_MAX = LC_THREAD_COUNT_MAX
 CHUNK_SIZE_MAX = LC_ED25519_CHUNK_SIZE_MAX
+TEAM_SIGNATURES_MIN = LC_ED25519_TEAM_SIGNATURES_MIN
 PUBLIC_KEY_SIZE = LC_ED25519_PUBLIC_KEY_SIZE
 SIGNATURE_SIZE = LC_ED25519_SIGNATURE_SIZE
 DECODED_KEY_SIZE = LC_ED25519_DECODED_KEY_SIZE
@@ -160,6 +162,22 @@ def verify_batch(const uint8_t[:, ::1] public_keys not None, messages,
     public_keys: (n, 32) raw keys or (n, DECODED_KEY_SIZE) decoded records; messages: a 2-D
     C-contiguous uint8 array of n rows or a sequence of n bytes-likes; signatures: (n, 64).
     """
+    return batch_call(public_keys, messages, signatures, threads, False)[1]
+
+
+def team_check(const uint8_t[:, ::1] public_keys not None, messages,
+               const uint8_t[:, ::1] signatures not None, unsigned int threads):
+    """(holds, passed) for 1..CHUNK_SIZE_MAX signatures checked as one combined equation by a
+    team of threads (a test hook): holds is whether the equation held, and when it did, passed
+    says which signatures passed the rules before it. The arguments are verify_batch's."""
+    if public_keys.shape[0] < 1 or public_keys.shape[0] > LC_ED25519_CHUNK_SIZE_MAX:
+        raise ValueError(f"public_keys: expected 1..{LC_ED25519_CHUNK_SIZE_MAX} keys, "
+                         f"got {public_keys.shape[0]}")
+    return batch_call(public_keys, messages, signatures, threads, True)
+
+
+cdef tuple batch_call(const uint8_t[:, ::1] public_keys, messages,
+                      const uint8_t[:, ::1] signatures, unsigned int threads, bint team_only):
     cdef Py_ssize_t count = public_keys.shape[0]
     cdef size_t key_size = public_keys.shape[1]
     if key_size != 32 and key_size != LC_ED25519_DECODED_KEY_SIZE:
@@ -188,7 +206,7 @@ def verify_batch(const uint8_t[:, ::1] public_keys not None, messages,
         raise ValueError(f"messages: {len(messages)} messages for {count} public keys")
     valid = numpy.zeros(count, dtype=numpy.bool_)
     if count == 0:
-        return valid
+        return True, valid
     cdef uint8_t[::1] out = valid.view(numpy.uint8)
     cdef const uint8_t **pointers = <const uint8_t **>malloc(count * sizeof(uint8_t *))
     cdef size_t *sizes = <size_t *>malloc(count * sizeof(size_t))
@@ -211,16 +229,20 @@ def verify_batch(const uint8_t[:, ::1] public_keys not None, messages,
         else:
             fill_rows(message_rows, pointers, sizes)
         with nogil:
-            status = lc_ed25519_verify_batch(&public_keys[0, 0], key_size, pointers, sizes,
-                                             &signatures[0, 0], count, threads, &out[0])
-        check_status(status, "verify_batch")
+            if team_only:
+                status = lc_ed25519_team_check(&public_keys[0, 0], key_size, pointers, sizes,
+                                               &signatures[0, 0], count, threads, &out[0])
+            else:
+                status = lc_ed25519_verify_batch(&public_keys[0, 0], key_size, pointers, sizes,
+                                                 &signatures[0, 0], count, threads, &out[0])
+        check_status(status if status < 0 else LC_OK, "verify_batch")
     finally:
         if has_view != NULL:
             for i in range(count):
                 if has_view[i]:
                     PyBuffer_Release(&views[i])
         free(pointers); free(sizes); free(views); free(has_view)
-    return valid
+    return status == 1 or not team_only, valid
 
 
 def check_public_key(const uint8_t[::1] public_key not None):

@@ -381,10 +381,10 @@ static const uint8_t *key_cache_record(const key_cache *cache, size_t index) {
     return cache->records + index * LC_ED25519_DECODED_KEY_SIZE;
 }
 
-/* The record index of key, found or made: from decoded_record when the caller has one (decoded
- * keys), else by decoding key. */
-static uint32_t key_cache_index(key_cache *cache, const uint8_t key[32],
-                                const uint8_t *decoded_record) {
+/* The record index of key, found or made. A new record is a copy of decoded_record when the
+ * caller has one (decoded keys); else it holds only the key, for the caller to decode. */
+static uint32_t key_cache_insert(key_cache *cache, const uint8_t key[32],
+                                 const uint8_t *decoded_record) {
     uint64_t h = lc_load64_le(key) ^ lc_load64_le(key + 8) * 0x9e3779b97f4a7c15u;
     h ^= lc_load64_le(key + 16) * 0xc2b2ae3d27d4eb4fu ^ lc_load64_le(key + 24);
     h *= 0xff51afd7ed558ccdu;
@@ -405,9 +405,21 @@ static uint32_t key_cache_index(key_cache *cache, const uint8_t key[32],
     if (decoded_record != NULL) {
         memcpy(record, decoded_record, LC_ED25519_DECODED_KEY_SIZE);
     } else {
-        decode_key_record(record, key);
+        memcpy(record, key, 32);
     }
     if (free_slot != NULL) *free_slot = index;
+    return index;
+}
+
+/* The record index of key, found or made: from decoded_record when the caller has one (decoded
+ * keys), else by decoding key. */
+static uint32_t key_cache_index(key_cache *cache, const uint8_t key[32],
+                                const uint8_t *decoded_record) {
+    const size_t known = cache->record_count;
+    const uint32_t index = key_cache_insert(cache, key, decoded_record);
+    if (index >= known && decoded_record == NULL) {
+        decode_key_record(cache->records + (size_t)index * LC_ED25519_DECODED_KEY_SIZE, key);
+    }
     return index;
 }
 
@@ -568,6 +580,319 @@ static void plan_chunks(batch_job *job, uint32_t thread_count) {
     LC_ASSERT(job->chunk_count * job->chunk_size >= job->count);
 }
 
+/* ---- One batch shared by a team of threads ----
+ *
+ * A batch that fits in one chunk is checked as one combined equation by every thread together,
+ * in steps that any thread can take a piece of: decode the distinct keys, prepare the
+ * signatures, recode the scalars, sum Pippenger's windows. A thread slowed by other work on its
+ * core then holds up the batch by one piece (a window: a few milliseconds), not by its share of
+ * the batch, and the multiplication runs over the whole batch's points, which costs less per
+ * point than over a chunk's. Between steps the team waits at a barrier whose last arrival runs
+ * the short serial part (sums, allocation). A combined equation that fails is settled by the
+ * chunked path above, which names the bad signatures. */
+
+#define TEAM_KEYS_PER_UNIT 128
+#define TEAM_SIGNATURES_PER_UNIT 64
+#define TEAM_POINTS_PER_UNIT 512
+
+typedef struct team_job team_job;
+typedef void (*team_unit_fn)(team_job *team, size_t unit, ge25519_p3 *buckets, uint8_t *filled);
+typedef void (*team_serial_fn)(team_job *team);
+
+typedef struct {
+    team_unit_fn unit;        /* one piece of the step */
+    team_serial_fn after;     /* run by the last thread to finish the step, or NULL */
+} team_step;
+
+struct team_job {
+    const batch_job *batch;
+    size_t count; /* signatures; MSM points 0..count-1 are the R_i, then one per distinct key */
+    key_cache cache;
+    uint32_t *key_id;
+    uint64_t (*z)[2];
+    uint64_t (*zk)[4];   /* z_i k_i mod L */
+    uint64_t (*zs)[8];   /* z_i S_i, unreduced */
+    uint64_t (*key_wide)[8]; /* per key, sum of z_i k_i over its signatures, unreduced */
+    uint8_t *kept;
+    ge25519_affine *affine;
+    ge25519_niels *niels;
+    uint64_t (*scalars)[4];
+    lc_msm_plan plan;
+    int plan_ready;
+    int holds; /* the combined equation's verdict: 1, 0, or -1 before it is known */
+    /* the team */
+    pthread_mutex_t lock;
+    pthread_cond_t step_done;
+    uint32_t members, arrived;
+    size_t step; /* the step the team is in */
+    size_t unit_count; /* pieces of the current step */
+    atomic_size_t next_unit;
+    atomic_int status;
+};
+
+static void team_free(team_job *t) {
+    key_cache_free(&t->cache);
+    free(t->key_id);
+    free(t->z);
+    free(t->zk);
+    free(t->zs);
+    free(t->key_wide);
+    free(t->kept);
+    free(t->affine);
+    free(t->niels);
+    free(t->scalars);
+    if (t->plan_ready) lc_msm_plan_free(&t->plan);
+}
+
+static size_t units_of(size_t items, size_t per_unit) {
+    return (items + per_unit - 1) / per_unit;
+}
+
+/* Step 1: the distinct keys' points (decoded now for raw keys), in MSM points count + u. */
+static void team_keys_unit(team_job *t, size_t unit, ge25519_p3 *buckets, uint8_t *filled) {
+    (void)buckets;
+    (void)filled;
+    const size_t start = unit * TEAM_KEYS_PER_UNIT;
+    size_t end = start + TEAM_KEYS_PER_UNIT;
+    if (end > t->cache.record_count) end = t->cache.record_count;
+    const int decoded = t->batch->key_size == LC_ED25519_DECODED_KEY_SIZE;
+    for (size_t u = start; u < end; u++) {
+        uint8_t *record = t->cache.records + u * LC_ED25519_DECODED_KEY_SIZE;
+        if (!decoded) {
+            uint8_t key[32];
+            memcpy(key, record, 32);
+            decode_key_record(record, key);
+        }
+        const size_t point = t->count + u;
+        if (memcmp(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) == 0 &&
+            record[DECODED_KEY_VALID_OFFSET] == 1) {
+            memcpy(&t->affine[point], record + DECODED_KEY_POINT_OFFSET, sizeof t->affine[point]);
+            ge25519_affine_to_niels(&t->niels[point], &t->affine[point]);
+        }
+        memset(t->key_wide[u], 0, sizeof t->key_wide[u]);
+    }
+}
+
+/* Step 2: every rule but the equation, and each kept signature's terms. */
+static void team_signatures_unit(team_job *t, size_t unit, ge25519_p3 *buckets,
+                                 uint8_t *filled) {
+    (void)buckets;
+    (void)filled;
+    const batch_job *job = t->batch;
+    const size_t start = unit * TEAM_SIGNATURES_PER_UNIT;
+    size_t end = start + TEAM_SIGNATURES_PER_UNIT;
+    if (end > t->count) end = t->count;
+    for (size_t i = start; i < end; i++) {
+        ge25519_affine A;
+        uint64_t k[4], S[4];
+        const signature_job sj = {
+            .key = job->public_keys + i * job->key_size,
+            .key_record = key_cache_record(&t->cache, t->key_id[i]),
+            .message = job->messages[i], .message_size = job->message_sizes[i],
+            .signature = job->signatures + 64 * i, .R = &t->affine[i], .A = &A, .k = k, .S = S};
+        t->kept[i] = (uint8_t)prepare(&sj);
+        if (!t->kept[i]) {
+            memset(t->scalars[i], 0, sizeof t->scalars[i]);
+            memset(t->zk[i], 0, sizeof t->zk[i]);
+            memset(t->zs[i], 0, sizeof t->zs[i]);
+            continue;
+        }
+        const uint64_t z[4] = {t->z[i][0], t->z[i][1], 0, 0};
+        memcpy(t->scalars[i], z, sizeof z);
+        lc_sc25519_mul(t->zk[i], z, k);
+        lc_sc25519_mul_wide(t->zs[i], z, S);
+        ge25519_affine_to_niels(&t->niels[i], &t->affine[i]);
+    }
+}
+
+/* After step 2: the merged key terms, the base point's scalar, and the plan. */
+static void team_after_signatures(team_job *t) {
+    if (atomic_load(&t->status) != LC_OK) return;
+    uint64_t sum[8] = {0}, base_scalar[4];
+    for (size_t i = 0; i < t->count; i++) {
+        if (!t->kept[i]) continue;
+        const uint64_t zk[8] = {t->zk[i][0], t->zk[i][1], t->zk[i][2], t->zk[i][3]};
+        lc_sc25519_add_wide(t->key_wide[t->key_id[i]], zk);
+        lc_sc25519_add_wide(sum, t->zs[i]);
+    }
+    lc_sc25519_reduce512(base_scalar, sum);
+    lc_sc25519_neg(base_scalar, base_scalar);
+    const size_t points = t->count + t->cache.record_count;
+    int window = lc_ed25519_msm_window(points);
+    if (window < 4) window = 4;
+    const int status = lc_msm_plan_init(&t->plan, t->affine, t->niels, points, base_scalar,
+                                        window);
+    if (status != LC_OK) {
+        atomic_store(&t->status, status);
+        return;
+    }
+    t->plan_ready = 1;
+}
+
+/* Step 3: the merged key scalars, reduced, and every point's digits. */
+static void team_recode_unit(team_job *t, size_t unit, ge25519_p3 *buckets, uint8_t *filled) {
+    (void)buckets;
+    (void)filled;
+    const size_t points = t->plan.count;
+    const size_t start = unit * TEAM_POINTS_PER_UNIT;
+    size_t end = start + TEAM_POINTS_PER_UNIT;
+    if (end > points) end = points;
+    for (size_t p = start > t->count ? start : t->count; p < end; p++) {
+        lc_sc25519_reduce512(t->scalars[p], t->key_wide[p - t->count]);
+    }
+    lc_msm_plan_recode(&t->plan, (const uint64_t(*)[4])t->scalars, start, end);
+}
+
+/* Step 4: one Pippenger window. */
+static void team_window_unit(team_job *t, size_t unit, ge25519_p3 *buckets, uint8_t *filled) {
+    lc_msm_plan_window(&t->plan, (int)unit, buckets, filled);
+}
+
+static void team_after_windows(team_job *t) {
+    if (atomic_load(&t->status) != LC_OK) return;
+    ge25519_p3 total;
+    lc_msm_plan_finish(&t->plan, &total);
+    t->holds = lc_ge25519_times8_is_identity(&total);
+}
+
+static const team_step team_steps[] = {
+    {team_keys_unit, NULL},
+    {team_signatures_unit, team_after_signatures},
+    {team_recode_unit, NULL},
+    {team_window_unit, team_after_windows},
+};
+#define TEAM_STEP_COUNT (sizeof team_steps / sizeof team_steps[0])
+
+/* The pieces of step `step`, known once the steps before it are done. */
+static size_t team_unit_count(const team_job *t, size_t step) {
+    if (atomic_load(&t->status) != LC_OK) return 0;
+    switch (step) {
+    case 0: return units_of(t->cache.record_count, TEAM_KEYS_PER_UNIT);
+    case 1: return units_of(t->count, TEAM_SIGNATURES_PER_UNIT);
+    case 2: return units_of(t->plan.count, TEAM_POINTS_PER_UNIT);
+    case 3: return (size_t)t->plan.windows;
+    default: return 0;
+    }
+}
+
+/* Every member runs this: take pieces of the step until none is left, then wait for the others;
+ * the last to arrive runs the step's serial part and opens the next step. */
+static void *team_member(void *arg) {
+    team_job *t = arg;
+    ge25519_p3 *buckets = NULL;
+    uint8_t *filled = NULL;
+    for (size_t step = 0; step < TEAM_STEP_COUNT; step++) {
+        pthread_mutex_lock(&t->lock);
+        const size_t unit_count = t->unit_count;
+        pthread_mutex_unlock(&t->lock);
+        for (;;) {
+            const size_t unit = atomic_fetch_add(&t->next_unit, 1);
+            if (unit >= unit_count) break;
+            if (team_steps[step].unit == team_window_unit && buckets == NULL) {
+                const size_t bucket_count = lc_msm_bucket_count(&t->plan);
+                buckets = malloc(bucket_count * sizeof *buckets);
+                filled = malloc(bucket_count);
+                if (buckets == NULL || filled == NULL) {
+                    atomic_store(&t->status, LC_ERROR_MEMORY);
+                    break;
+                }
+            }
+            team_steps[step].unit(t, unit, buckets, filled);
+        }
+        pthread_mutex_lock(&t->lock);
+        if (++t->arrived == t->members) {
+            if (team_steps[step].after != NULL) team_steps[step].after(t);
+            t->arrived = 0;
+            t->step = step + 1;
+            t->unit_count = team_unit_count(t, step + 1);
+            atomic_store(&t->next_unit, 0);
+            pthread_cond_broadcast(&t->step_done);
+        } else {
+            while (t->step == step) pthread_cond_wait(&t->step_done, &t->lock);
+        }
+        pthread_mutex_unlock(&t->lock);
+    }
+    free(buckets);
+    free(filled);
+    return NULL;
+}
+
+/* Everything a team needs before it starts: buffers, the distinct keys (decoding waits for
+ * step 1) and the random coefficients. */
+static int team_setup(team_job *t, const batch_job *job) {
+    const size_t n = job->count, points_max = 2 * n;
+    t->batch = job;
+    t->count = n;
+    t->holds = -1;
+    t->key_id = malloc(n * sizeof *t->key_id);
+    t->z = malloc(n * sizeof *t->z);
+    t->zk = malloc(n * sizeof *t->zk);
+    t->zs = malloc(n * sizeof *t->zs);
+    t->key_wide = malloc(n * sizeof *t->key_wide);
+    t->kept = malloc(n);
+    t->affine = malloc(points_max * sizeof *t->affine);
+    t->niels = malloc(points_max * sizeof *t->niels);
+    t->scalars = malloc(points_max * sizeof *t->scalars);
+    if (key_cache_alloc(&t->cache, n) != LC_OK || !t->key_id || !t->z || !t->zk || !t->zs ||
+        !t->key_wide || !t->kept || !t->affine || !t->niels || !t->scalars) {
+        return LC_ERROR_MEMORY;
+    }
+    /* Keys enter the cache undecoded (raw keys are decoded in step 1, by the team); a decoded
+     * record is copied as it is. */
+    const int decoded = job->key_size == LC_ED25519_DECODED_KEY_SIZE;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *key = job->public_keys + i * job->key_size;
+        t->key_id[i] = key_cache_insert(&t->cache, key, decoded ? key : NULL);
+    }
+    if (system_random((uint8_t *)t->z, n * sizeof *t->z) != 0) return LC_ERROR_UNSUPPORTED;
+    for (size_t i = 0; i < n; i++) {
+        if ((t->z[i][0] | t->z[i][1]) == 0) t->z[i][0] = 1;
+    }
+    return LC_OK;
+}
+
+/* Checks the whole batch as one combined equation with up to thread_count threads. Returns 1
+ * when it holds (valid[] is then filled), 0 when it does not (valid[] is left to the caller), or
+ * a negative status. */
+static int team_verify(batch_job *job, uint32_t thread_count) {
+    team_job t;
+    memset(&t, 0, sizeof t);
+    int status = team_setup(&t, job);
+    if (status != LC_OK) {
+        team_free(&t);
+        return status;
+    }
+    pthread_mutex_init(&t.lock, NULL);
+    pthread_cond_init(&t.step_done, NULL);
+    atomic_init(&t.next_unit, 0);
+    atomic_init(&t.status, LC_OK);
+    t.unit_count = team_unit_count(&t, 0);
+    pthread_t threads[LC_THREAD_COUNT_MAX];
+    uint32_t started = 0;
+    /* Members learn their number under the lock, so none reaches the first barrier before
+     * every thread that could start has started. */
+    pthread_mutex_lock(&t.lock);
+    for (uint32_t m = 1; m < thread_count; m++) {
+        if (pthread_create(&threads[started], NULL, team_member, &t) != 0) break;
+        started++;
+    }
+    t.members = started + 1;
+    pthread_mutex_unlock(&t.lock);
+    team_member(&t);
+    for (uint32_t m = 0; m < started; m++) pthread_join(threads[m], NULL);
+    pthread_cond_destroy(&t.step_done);
+    pthread_mutex_destroy(&t.lock);
+    status = atomic_load(&t.status);
+    int result = status;
+    if (status == LC_OK) {
+        LC_ASSERT(t.holds == 0 || t.holds == 1);
+        result = t.holds;
+        if (t.holds) memcpy(job->valid, t.kept, job->count);
+    }
+    team_free(&t);
+    return result;
+}
+
 int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
                             const uint8_t *const *messages, const size_t *message_sizes,
                             const uint8_t *signatures, size_t count, uint32_t thread_count,
@@ -582,6 +907,15 @@ int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
                      .valid = valid};
     atomic_init(&job.next_chunk, 0);
     atomic_init(&job.status, LC_OK);
+    if (thread_count > 1 && count >= LC_ED25519_TEAM_SIGNATURES_MIN && count <= LC_ED25519_CHUNK_SIZE_MAX) {
+        const int holds = team_verify(&job, thread_count);
+        if (holds == 1) return LC_OK;
+        if (holds < 0) {
+            memset(valid, 0, count);
+            return holds;
+        }
+        /* Some signature is bad: the chunks below find which. */
+    }
     plan_chunks(&job, thread_count);
     uint32_t workers = thread_count < job.chunk_count ? thread_count : (uint32_t)job.chunk_count;
     pthread_t threads[LC_THREAD_COUNT_MAX];
@@ -595,6 +929,23 @@ int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
     const int status = atomic_load(&job.status);
     if (status != LC_OK) memset(valid, 0, count);
     return status;
+}
+
+int lc_ed25519_team_check(const uint8_t *public_keys, size_t key_size,
+                          const uint8_t *const *messages, const size_t *message_sizes,
+                          const uint8_t *signatures, size_t count, uint32_t thread_count,
+                          uint8_t *valid) {
+    LC_ASSERT(count >= 1 && count <= LC_ED25519_CHUNK_SIZE_MAX);
+    LC_ASSERT(thread_count >= 1 && thread_count <= LC_THREAD_COUNT_MAX);
+    LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_DECODED_KEY_SIZE);
+    LC_ASSERT(public_keys && messages && message_sizes && signatures && valid);
+    batch_job job = {.public_keys = public_keys, .key_size = key_size, .messages = messages,
+                     .message_sizes = message_sizes, .signatures = signatures, .count = count,
+                     .valid = valid};
+    atomic_init(&job.next_chunk, 0);
+    atomic_init(&job.status, LC_OK);
+    memset(valid, 0, count);
+    return team_verify(&job, thread_count);
 }
 
 int lc_ed25519_decode_public_keys(const uint8_t *public_keys, size_t count, uint8_t *decoded) {

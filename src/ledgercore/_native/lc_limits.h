@@ -25,6 +25,9 @@
  * chunks gain under 3% per signature (Pippenger's window grows by one bit per doubling) while the
  * chunk's workspace, about 1.5 KiB per signature, passes 24 MiB per thread. */
 #define LC_ED25519_CHUNK_SIZE_MAX (1u << 14)
+/* From this many signatures up to LC_ED25519_CHUNK_SIZE_MAX, a batch given two or more threads
+ * is checked as one combined equation by all of them together. */
+#define LC_ED25519_TEAM_SIGNATURES_MIN 256u
 
 /* Leaves one Merkle tree holds: 2^40 (a trillion transfers). Level 0 alone would then be 32 TiB,
  * so this is no practical bound on a ledger; it fixes the height, the proof length and the level
@@ -48,6 +51,7 @@ LC_STATIC_ASSERT(LC_BATCH_SIZE_MAX <= (1u << 31));
 LC_STATIC_ASSERT(LC_BLAKE3_OUTPUT_SIZE_MAX >= 32);
 LC_STATIC_ASSERT(LC_THREAD_COUNT_MAX >= 1);
 LC_STATIC_ASSERT(LC_ED25519_CHUNK_SIZE_MAX <= LC_BATCH_SIZE_MAX);
+LC_STATIC_ASSERT(LC_ED25519_TEAM_SIGNATURES_MIN <= LC_ED25519_CHUNK_SIZE_MAX);
 LC_STATIC_ASSERT(LC_ENGINE_TRANSFER_COUNT_MAX >= LC_BATCH_SIZE_MAX);
 
 LC_STATIC_ASSERT(LC_MERKLE_LEAF_COUNT_MAX == (uint64_t)1 << (LC_MERKLE_LEVEL_COUNT_MAX - 1));

@@ -126,19 +126,6 @@ static int straus(ge25519_p3 *out, const ge25519_affine *affine, const uint64_t 
 
 /* ---- Pippenger ---- */
 
-typedef struct {
-    const ge25519_affine *affine;
-    const ge25519_niels *niels;
-    ge25519_affine base_affine;
-    ge25519_niels base_niels;
-    size_t count; /* points, the base point B being number count */
-    int window;
-    int windows;
-    int16_t *digits; /* windows rows of count + 1 signed digits */
-    ge25519_p3 *buckets;
-    uint8_t *filled;
-} pippenger_state;
-
 static inline uint32_t window_bits(const uint64_t s[4], int pos, int width) {
     const int limb = pos >> 6, shift = pos & 63;
     if (limb >= 4) return 0;
@@ -158,25 +145,32 @@ static void recode_signed(int16_t *digits, size_t stride, const uint64_t s[4], i
     LC_ASSERT(carry == 0);
 }
 
-static void bucket_accumulate(pippenger_state *st, int w) {
-    const size_t n = st->count + 1;
-    const int16_t *row = st->digits + (size_t)w * n;
-    memset(st->filled, 0, (size_t)1 << (st->window - 1));
+size_t lc_msm_bucket_count(const lc_msm_plan *plan) {
+    return (size_t)1 << (plan->window - 1);
+}
+
+/* Adds every point into the bucket of its digit in window w; filled says which buckets hold a
+ * point (the others are left as they were). */
+static void bucket_accumulate(const lc_msm_plan *plan, int w, ge25519_p3 *buckets,
+                              uint8_t *filled) {
+    const size_t n = plan->count + 1;
+    const int16_t *row = plan->digits + (size_t)w * n;
+    memset(filled, 0, lc_msm_bucket_count(plan));
     for (size_t i = 0; i < n; i++) {
         const int digit = row[i];
         if (digit == 0) continue;
         const size_t b = (size_t)(digit > 0 ? digit : -digit) - 1;
-        ge25519_p3 *bucket = &st->buckets[b];
-        if (!st->filled[b]) {
-            ge25519_affine_to_p3(bucket, i < st->count ? &st->affine[i] : &st->base_affine);
+        ge25519_p3 *bucket = &buckets[b];
+        if (!filled[b]) {
+            ge25519_affine_to_p3(bucket, i < plan->count ? &plan->affine[i] : &plan->base_affine);
             if (digit < 0) {
                 fe51_neg(&bucket->X, &bucket->X);
                 fe51_neg(&bucket->T, &bucket->T);
             }
-            st->filled[b] = 1;
+            filled[b] = 1;
             continue;
         }
-        const ge25519_niels *p = i < st->count ? &st->niels[i] : &st->base_niels;
+        const ge25519_niels *p = i < plan->count ? &plan->niels[i] : &plan->base_niels;
         ge25519_p1p1 t;
         if (digit > 0) {
             ge25519_madd(&t, bucket, p);
@@ -189,19 +183,20 @@ static void bucket_accumulate(pippenger_state *st, int w) {
 
 /* sum over b of (b + 1) buckets[b], as the sum of the running sums from the top bucket down.
  * Returns 0 when every bucket is empty. */
-static int bucket_sum(pippenger_state *st, ge25519_p3 *total) {
+static int bucket_sum(const lc_msm_plan *plan, const ge25519_p3 *buckets, const uint8_t *filled,
+                      ge25519_p3 *total) {
     ge25519_p3 running;
     ge25519_cached cached;
     ge25519_p1p1 t;
     int have_running = 0, have_total = 0;
-    for (size_t b = (size_t)1 << (st->window - 1); b-- > 0;) {
-        if (st->filled[b]) {
+    for (size_t b = lc_msm_bucket_count(plan); b-- > 0;) {
+        if (filled[b]) {
             if (have_running) {
-                ge25519_p3_to_cached(&cached, &st->buckets[b]);
+                ge25519_p3_to_cached(&cached, &buckets[b]);
                 ge25519_add(&t, &running, &cached);
                 ge25519_p1p1_to_p3(&running, &t);
             } else {
-                running = st->buckets[b];
+                running = buckets[b];
                 have_running = 1;
             }
         }
@@ -218,24 +213,69 @@ static int bucket_sum(pippenger_state *st, ge25519_p3 *total) {
     return have_total;
 }
 
-static void pippenger_run(pippenger_state *st, ge25519_p3 *out) {
+int lc_msm_plan_init(lc_msm_plan *plan, const ge25519_affine *affine, const ge25519_niels *niels,
+                     size_t count, const uint64_t base_scalar[4], int window) {
+    LC_ASSERT(count <= LC_BATCH_SIZE_MAX * 2u);
+    LC_ASSERT(window >= PIPPENGER_WINDOW_MIN && window <= PIPPENGER_WINDOW_MAX);
+    memset(plan, 0, sizeof *plan);
+    plan->affine = affine;
+    plan->niels = niels;
+    plan->count = count;
+    plan->window = window;
+    plan->windows = (SCALAR_SPAN_BITS + window - 1) / window;
+    base_point_forms(&plan->base_affine, &plan->base_niels);
+    const size_t n = count + 1;
+    plan->digits = malloc((size_t)plan->windows * n * sizeof *plan->digits);
+    plan->window_sums = malloc((size_t)plan->windows * sizeof *plan->window_sums);
+    plan->window_filled = malloc((size_t)plan->windows);
+    if (plan->digits == NULL || plan->window_sums == NULL || plan->window_filled == NULL) {
+        lc_msm_plan_free(plan);
+        return LC_ERROR_MEMORY;
+    }
+    recode_signed(plan->digits + count, n, base_scalar, window, plan->windows);
+    return LC_OK;
+}
+
+void lc_msm_plan_free(lc_msm_plan *plan) {
+    free(plan->digits);
+    free(plan->window_sums);
+    free(plan->window_filled);
+    plan->digits = NULL;
+    plan->window_sums = NULL;
+    plan->window_filled = NULL;
+}
+
+void lc_msm_plan_recode(lc_msm_plan *plan, const uint64_t (*scalars)[4], size_t start, size_t end) {
+    LC_ASSERT(start <= end && end <= plan->count);
+    for (size_t i = start; i < end; i++) {
+        recode_signed(plan->digits + i, plan->count + 1, scalars[i], plan->window,
+                      plan->windows);
+    }
+}
+
+void lc_msm_plan_window(lc_msm_plan *plan, int w, ge25519_p3 *buckets, uint8_t *filled) {
+    LC_ASSERT(w >= 0 && w < plan->windows);
+    bucket_accumulate(plan, w, buckets, filled);
+    plan->window_filled[w] = (uint8_t)bucket_sum(plan, buckets, filled, &plan->window_sums[w]);
+}
+
+void lc_msm_plan_finish(const lc_msm_plan *plan, ge25519_p3 *out) {
     ge25519_identity(out);
-    for (int w = st->windows - 1; w >= 0; w--) {
-        if (w != st->windows - 1) {
+    for (int w = plan->windows - 1; w >= 0; w--) {
+        if (w != plan->windows - 1) {
             ge25519_p1p1 t;
             ge25519_p2 q = {out->X, out->Y, out->Z};
-            for (int i = 0; i < st->window; i++) {
-                ge25519_p2_dbl(&t, &q);
+            ge25519_p2_dbl(&t, &q);
+            for (int i = 1; i < plan->window; i++) {
                 ge25519_p1p1_to_p2(&q, &t);
+                ge25519_p2_dbl(&t, &q);
             }
             ge25519_p1p1_to_p3(out, &t);
         }
-        bucket_accumulate(st, w);
-        ge25519_p3 sum;
-        if (!bucket_sum(st, &sum)) continue;
+        if (!plan->window_filled[w]) continue;
         ge25519_cached cached;
         ge25519_p1p1 t;
-        ge25519_p3_to_cached(&cached, &sum);
+        ge25519_p3_to_cached(&cached, &plan->window_sums[w]);
         ge25519_add(&t, out, &cached);
         ge25519_p1p1_to_p3(out, &t);
     }
@@ -244,26 +284,22 @@ static void pippenger_run(pippenger_state *st, ge25519_p3 *out) {
 static int pippenger(ge25519_p3 *out, const ge25519_affine *affine, const ge25519_niels *niels,
                      const uint64_t (*scalars)[4], size_t count, const uint64_t base_scalar[4],
                      int window) {
-    LC_ASSERT(window >= PIPPENGER_WINDOW_MIN && window <= PIPPENGER_WINDOW_MAX);
-    pippenger_state st = {.affine = affine, .niels = niels, .count = count, .window = window};
-    st.windows = (SCALAR_SPAN_BITS + window - 1) / window;
-    const size_t n = count + 1, bucket_count = (size_t)1 << (window - 1);
-    st.digits = malloc((size_t)st.windows * n * sizeof *st.digits);
-    st.buckets = malloc(bucket_count * sizeof *st.buckets);
-    st.filled = malloc(bucket_count);
-    int status = LC_ERROR_MEMORY;
-    if (st.digits != NULL && st.buckets != NULL && st.filled != NULL) {
-        base_point_forms(&st.base_affine, &st.base_niels);
-        for (size_t i = 0; i < count; i++) {
-            recode_signed(st.digits + i, n, scalars[i], window, st.windows);
-        }
-        recode_signed(st.digits + count, n, base_scalar, window, st.windows);
-        pippenger_run(&st, out);
-        status = LC_OK;
+    lc_msm_plan plan;
+    int status = lc_msm_plan_init(&plan, affine, niels, count, base_scalar, window);
+    if (status != LC_OK) return status;
+    const size_t bucket_count = lc_msm_bucket_count(&plan);
+    ge25519_p3 *buckets = malloc(bucket_count * sizeof *buckets);
+    uint8_t *filled = malloc(bucket_count);
+    if (buckets != NULL && filled != NULL) {
+        lc_msm_plan_recode(&plan, scalars, 0, count);
+        for (int w = 0; w < plan.windows; w++) lc_msm_plan_window(&plan, w, buckets, filled);
+        lc_msm_plan_finish(&plan, out);
+    } else {
+        status = LC_ERROR_MEMORY;
     }
-    free(st.digits);
-    free(st.buckets);
-    free(st.filled);
+    free(buckets);
+    free(filled);
+    lc_msm_plan_free(&plan);
     return status;
 }
 
