@@ -70,6 +70,7 @@ __all__ = [
     "DECODED_KEY_DTYPE",
     "PUBLIC_KEY_SIZE",
     "SIGNATURE_SIZE",
+    "VerificationQueue",
     "decode_public_keys",
     "verify",
     "verify_batch",
@@ -204,6 +205,43 @@ def verify_batch(
         >>> verify_batch(keys, transfers[::-1], signatures).tolist()
         [False, False]
     """
+    return _native.verify_batch(*_batch_arguments(public_keys, messages, signatures, threads))
+
+
+class VerificationQueue:
+    """Batches verified one after another on a native thread, while the caller does other work.
+
+    `submit` takes `verify_batch`'s arguments and returns at once; the batch's
+    `PendingVerification.result()` waits for it. Between batches the queue's thread needs no
+    Python lock, so batches submitted ahead keep every core verifying even while the submitting
+    thread runs long calls that hold the GIL. The queue's thread stops when the queue and every
+    pending batch are gone.
+
+    Example:
+        >>> from ledgercore.keys import SigningKey
+        >>> payer = SigningKey.from_seed(bytes(32))
+        >>> queue = VerificationQueue()
+        >>> first = queue.submit([payer.public_key], [b"a"], [payer.sign(b"a")])
+        >>> second = queue.submit([payer.public_key], [b"b"], [payer.sign(b"a")])
+        >>> first.result().tolist(), second.result().tolist()
+        ([True], [False])
+    """
+
+    def __init__(self) -> None:
+        self._native = _native.VerifyQueue()
+
+    def submit(
+        self, public_keys: Any, messages: Any, signatures: Any, *, threads: int | None = None
+    ) -> _native.PendingVerification:
+        """Queue one batch (arguments and errors as for `verify_batch`); its `result()` is the
+        array `verify_batch` would return, and its `seconds` how long the verification ran."""
+        return self._native.submit(*_batch_arguments(public_keys, messages, signatures, threads))
+
+
+def _batch_arguments(
+    public_keys: Any, messages: Any, signatures: Any, threads: int | None
+) -> tuple[numpy.ndarray, Any, numpy.ndarray, int]:
+    """verify_batch's arguments, checked and in the forms the native code takes."""
     if isinstance(public_keys, numpy.ndarray) and public_keys.dtype == DECODED_KEY_DTYPE:
         if public_keys.ndim != 1:
             raise LedgerValueError(f"public_keys: expected shape (n,), got {public_keys.shape}")
@@ -217,7 +255,7 @@ def verify_batch(
         raise LedgerValueError(f"signatures: {len(rows)} signatures for {count} public keys")
     if count > _native.BATCH_SIZE_MAX:
         raise LedgerValueError(f"public_keys: {count} keys, at most {_native.BATCH_SIZE_MAX}")
-    return _native.verify_batch(keys, _messages(messages, count), rows, _thread_count(threads))
+    return keys, _messages(messages, count), rows, _thread_count(threads)
 
 
 def decode_public_keys(public_keys: Any) -> numpy.ndarray:

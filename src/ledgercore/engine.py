@@ -54,13 +54,16 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 
 from ledgercore import records
 from ledgercore._native import apply as _native
 from ledgercore.errors import LedgerValueError
+
+if TYPE_CHECKING:
+    from ledgercore.ed25519 import VerificationQueue
 
 __all__ = ["Engine", "SignatureCheck"]
 
@@ -118,6 +121,7 @@ class SignatureCheck:
     seconds: float = 0.0
     """How long `run` took."""
     _marks: numpy.ndarray | None = None
+    _pending: tuple[Any, Any] | None = None
 
     @property
     def count(self) -> int:
@@ -136,19 +140,50 @@ class SignatureCheck:
         from ledgercore.ed25519 import verify_batch
 
         started = time.perf_counter()
-        marks = numpy.full(self.count, _native.SIGNATURE_UNCHECKED, dtype=numpy.uint8)
-        if self.found.all():
-            ok = verify_batch(self.keys, self.messages, self.signatures, threads=threads)
-            marks[:] = numpy.asarray(ok, dtype=numpy.uint8)
-        elif self.found.any():
-            rows = numpy.flatnonzero(self.found)
+        rows = self._rows()
+        ok = None
+        if rows is not None:
             ok = verify_batch(
                 self.keys[rows], self.messages[rows], self.signatures[rows], threads=threads
             )
-            marks[rows] = numpy.asarray(ok, dtype=numpy.uint8)
-        self._marks = marks
+        self._mark(rows, ok)
         self.seconds = time.perf_counter() - started
         return self
+
+    def start(self, queue: VerificationQueue, threads: int | None = None) -> None:
+        """Queue the verification on queue's native thread and return at once; `finish` waits
+        for it. Checks queued ahead keep the cores busy while this thread holds the GIL."""
+        rows = self._rows()
+        pending = None
+        if rows is not None:
+            pending = queue.submit(
+                self.keys[rows], self.messages[rows], self.signatures[rows], threads=threads
+            )
+        self._pending = (rows, pending)
+
+    def finish(self) -> SignatureCheck:
+        """Wait for the verification `start` queued (GIL released) and keep its verdicts."""
+        if self._pending is None:
+            raise LedgerValueError("signature_check: start() it before finish()")
+        rows, pending = self._pending
+        self._pending = None
+        self._mark(rows, None if pending is None else pending.result())
+        self.seconds = 0.0 if pending is None else pending.seconds
+        return self
+
+    def _rows(self) -> slice | numpy.ndarray | None:
+        """The transfers whose signatures are checked: all (a slice, no copy), some, or none."""
+        if self.found.all():
+            return slice(None)
+        if self.found.any():
+            return numpy.flatnonzero(self.found)
+        return None
+
+    def _mark(self, rows: slice | numpy.ndarray | None, ok: numpy.ndarray | None) -> None:
+        marks = numpy.full(self.count, _native.SIGNATURE_UNCHECKED, dtype=numpy.uint8)
+        if rows is not None and ok is not None:
+            marks[rows] = numpy.asarray(ok, dtype=numpy.uint8)
+        self._marks = marks
 
     def marks(self) -> numpy.ndarray:
         """SIGNATURE_* per transfer, as the native engine takes them."""

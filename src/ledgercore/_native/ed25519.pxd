@@ -23,3 +23,24 @@ cdef extern from "ed25519.h" nogil:
     int lc_ed25519_check_public_key(const uint8_t *public_key)
     void lc_ed25519_sha512(uint8_t *digest, const uint8_t *data, size_t size)
     int lc_ed25519_split_scalar(const uint8_t *k, uint8_t *c0, uint8_t *c1, int *c1_negative)
+
+
+cdef extern from "verify_queue.h" nogil:
+    ctypedef struct lc_verify_job:
+        const uint8_t *public_keys
+        size_t key_size
+        const uint8_t *const *messages
+        const size_t *message_sizes
+        const uint8_t *signatures
+        size_t count
+        uint32_t thread_count
+        uint8_t *valid
+        int status
+        int done
+        double seconds
+    ctypedef struct lc_verify_queue:
+        pass
+    lc_verify_queue *lc_verify_queue_new()
+    void lc_verify_queue_push(lc_verify_queue *queue, lc_verify_job *job)
+    void lc_verify_queue_wait(lc_verify_queue *queue, lc_verify_job *job)
+    void lc_verify_queue_free(lc_verify_queue *queue)

@@ -11,6 +11,8 @@ from libc.stdint cimport uint8_t, uint32_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
+cimport cython
+
 import numpy
 
 cdef extern from "common.h" nogil:
@@ -272,3 +274,157 @@ def split_scalar(const uint8_t[::1] k not None):
     steps = lc_ed25519_split_scalar(&k[0], c0, c1, &negative)
     magnitude = int.from_bytes(c1[:16], "little")
     return int.from_bytes(c0[:16], "little"), -magnitude if negative else magnitude, steps
+
+
+cdef class VerifyQueue:
+    """A native thread that verifies submitted batches one after another.
+
+    It goes from one batch to the next without the GIL, so batches queued ahead keep the cores
+    busy while the submitting thread holds the GIL elsewhere. The arguments of submit are
+    verify_batch's; it returns a PendingVerification.
+    """
+
+    cdef lc_verify_queue *queue
+
+    def __cinit__(self):
+        self.queue = lc_verify_queue_new()
+        if self.queue == NULL:
+            raise MemoryError("VerifyQueue: could not start its thread")
+
+    def submit(self, const uint8_t[:, ::1] public_keys not None, messages,
+               const uint8_t[:, ::1] signatures not None, unsigned int threads):
+        pending = PendingVerification()
+        pending.start(self, public_keys, messages, signatures, threads)
+        return pending
+
+    def __dealloc__(self):
+        # Every pending batch holds this queue, so none is left waiting on it here.
+        if self.queue != NULL:
+            with nogil:
+                lc_verify_queue_free(self.queue)
+            self.queue = NULL
+
+
+@cython.no_gc_clear
+cdef class PendingVerification:
+    """One batch in a VerifyQueue: result() waits for it (GIL released)."""
+
+    cdef lc_verify_job job
+    cdef VerifyQueue owner
+    cdef object keys_held, messages_held, signatures_held, valid
+    cdef const uint8_t **pointers
+    cdef size_t *sizes
+    cdef Py_buffer *views
+    cdef char *has_view
+    cdef Py_ssize_t count
+    cdef bint queued, finished
+
+    cdef int start(self, VerifyQueue owner, const uint8_t[:, ::1] public_keys, messages,
+                   const uint8_t[:, ::1] signatures, unsigned int threads) except -1:
+        cdef Py_ssize_t count = public_keys.shape[0]
+        cdef size_t key_size = public_keys.shape[1]
+        if key_size != 32 and key_size != LC_ED25519_DECODED_KEY_SIZE:
+            raise ValueError(f"public_keys: expected shape (n, 32), got (n, {key_size})")
+        if count > LC_BATCH_SIZE_MAX:
+            raise ValueError(f"public_keys: {count} keys, at most {LC_BATCH_SIZE_MAX}")
+        if signatures.shape[1] != 64:
+            raise ValueError(f"signatures: expected shape (n, 64), got (n, {signatures.shape[1]})")
+        if signatures.shape[0] != count:
+            raise ValueError(f"signatures: {signatures.shape[0]} rows for {count} public keys")
+        if threads < 1 or threads > LC_THREAD_COUNT_MAX:
+            raise ValueError(f"threads: expected 1..{LC_THREAD_COUNT_MAX}, got {threads}")
+        cdef const uint8_t[:, ::1] message_rows = None
+        if isinstance(messages, numpy.ndarray):
+            if messages.ndim != 2 or messages.dtype != numpy.uint8:
+                raise ValueError(f"messages: expected a 2-D uint8 array, got {messages.ndim}-D "
+                                 f"{messages.dtype}")
+            if not messages.flags.c_contiguous:
+                raise ValueError("messages: expected a C-contiguous array")
+            message_rows = messages
+        else:
+            messages = messages if type(messages) is tuple else tuple(messages)
+        if len(messages) != count:
+            raise ValueError(f"messages: {len(messages)} messages for {count} public keys")
+        self.owner = owner
+        self.count = count
+        # Held until the batch is done: the queue's thread reads them without the GIL.
+        self.keys_held = public_keys
+        self.messages_held = messages
+        self.signatures_held = signatures
+        self.valid = numpy.zeros(count, dtype=numpy.bool_)
+        if count == 0:
+            self.finished = True
+            return 0
+        self.pointers = <const uint8_t **>malloc(count * sizeof(uint8_t *))
+        self.sizes = <size_t *>malloc(count * sizeof(size_t))
+        if message_rows is None:
+            self.views = <Py_buffer *>malloc(count * sizeof(Py_buffer))
+            self.has_view = <char *>malloc(count)
+            if self.has_view != NULL:
+                memset(self.has_view, 0, count)
+        if self.pointers == NULL or self.sizes == NULL or (message_rows is None and
+                                                           (self.views == NULL or
+                                                            self.has_view == NULL)):
+            self.release()
+            raise MemoryError("VerifyQueue.submit")
+        try:
+            if message_rows is None:
+                fill_sequence(messages, count, self.pointers, self.sizes, self.views,
+                              self.has_view)
+            else:
+                fill_rows(message_rows, self.pointers, self.sizes)
+        except BaseException:
+            self.release()
+            raise
+        cdef uint8_t[::1] out = self.valid.view(numpy.uint8)
+        self.job.public_keys = &public_keys[0, 0]
+        self.job.key_size = key_size
+        self.job.messages = self.pointers
+        self.job.message_sizes = self.sizes
+        self.job.signatures = &signatures[0, 0]
+        self.job.count = count
+        self.job.thread_count = threads
+        self.job.valid = &out[0]
+        lc_verify_queue_push(owner.queue, &self.job)
+        self.queued = True
+        return 0
+
+    cdef void release(self):
+        cdef Py_ssize_t i
+        if self.has_view != NULL:
+            for i in range(self.count):
+                if self.has_view[i]:
+                    PyBuffer_Release(&self.views[i])
+        free(self.pointers)
+        free(self.sizes)
+        free(self.views)
+        free(self.has_view)
+        self.pointers = NULL
+        self.sizes = NULL
+        self.views = NULL
+        self.has_view = NULL
+
+    cdef void wait(self):
+        if self.finished:
+            return
+        if self.queued:
+            with nogil:
+                lc_verify_queue_wait(self.owner.queue, &self.job)
+        self.finished = True
+        self.release()
+
+    def result(self):
+        """A (n,) bool array: whether each signature is valid (waits for the batch)."""
+        self.wait()
+        if self.queued:
+            check_status(self.job.status, "verify_batch")
+        return self.valid
+
+    @property
+    def seconds(self):
+        """How long the batch's verification ran (waits for it)."""
+        self.wait()
+        return self.job.seconds if self.queued else 0.0
+
+    def __dealloc__(self):
+        self.wait()
