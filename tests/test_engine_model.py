@@ -117,6 +117,7 @@ class EngineMatchesModel(RuleBasedStateMachine):
         self.now += step
         batch = records.accounts(rows)
         got = self.engine.create_accounts(batch, timestamp_ns=self.now).tolist()
+        assert len(self.engine.changed_accounts()[0]) == 0
         key_ok = [row["owner_key"] == KEY for row in rows]
         want = self.model.create_accounts(records.to_dicts(batch), key_ok, self.now)
         assert got == want
@@ -134,11 +135,39 @@ class EngineMatchesModel(RuleBasedStateMachine):
         if signed:
             signatures = data.draw(st.lists(marks, min_size=len(rows), max_size=len(rows)))
         mask = None if signatures is None else numpy.array(signatures, dtype=numpy.uint8)
+        every_row = numpy.arange(self.engine.account_count, dtype="<u4")
+        before = self.engine.accounts_at(every_row)
         got = self.engine._native.submit(batch, mask, self.now).tolist()
         want = self.model.submit(records.to_dicts(batch), signatures, self.now)
         assert [records.TransferResult(r).name for r in got] == [
             records.TransferResult(r).name for r in want
         ]
+        self.check_changed_accounts(batch, got, before)
+
+    def check_changed_accounts(self, batch, results, before):
+        """changed_accounts names every account the submit changed, and no account that no
+        applied transfer and no pending transfer touches."""
+        rows, found = self.engine.changed_accounts()
+        after = self.engine.accounts_at(numpy.arange(len(before), dtype="<u4"))
+        changed = set(numpy.flatnonzero(before != after).tolist())
+        reported = rows.tolist()
+        assert reported == sorted(set(reported))
+        assert changed <= set(reported)
+        assert (found == after[rows]).all()
+        ids = records.u128(after["id"])
+        applied = [
+            row for row, result in zip(records.to_dicts(batch), results, strict=True) if result == 0
+        ]
+        may_change = {
+            row[side] for row in applied for side in ("debit_account_id", "credit_account_id")
+        }
+        may_change |= {
+            transfer[side]
+            for transfer in self.model.transfers.values()
+            if transfer["flags"] & TF.pending
+            for side in ("debit_account_id", "credit_account_id")
+        }
+        assert {ids[row] for row in reported} <= may_change
 
     @rule(step=st.sampled_from([S, 3 * S, 10 * S]))
     def let_time_pass(self, step):

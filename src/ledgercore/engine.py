@@ -391,6 +391,49 @@ class Engine:
         """
         return self._native.lookup_accounts(records.ids(ids))[0]
 
+    def changed_accounts(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """The accounts the last `submit` changed: (rows, records).
+
+        rows are the accounts' positions in creation order (uint32, from 0, ascending and
+        distinct): both accounts of every transfer it applied and of every pending transfer
+        that expired in it. records are their ACCOUNT_DTYPE records as they are now. Empty after
+        `create_accounts`.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
+            >>> engine = Engine()
+            >>> _ = engine.create_accounts(records.accounts(
+            ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2, 3)]))
+            >>> _ = engine.submit(records.transfers([dict(id=9, debit_account_id=3,
+            ...     credit_account_id=1, amount=5, ledger=1, code=1)]), verify_signatures=False)
+            >>> rows, found = engine.changed_accounts()
+            >>> rows.tolist(), records.u128(found["id"])
+            ([0, 2], [1, 3])
+        """
+        return self._native.changed_accounts()
+
+    def accounts_at(self, rows: numpy.ndarray) -> numpy.ndarray:
+        """The ACCOUNT_DTYPE records of the accounts at these rows (positions in creation order).
+
+        Raises:
+            LedgerValueError: a row past the last account.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
+            >>> engine = Engine()
+            >>> _ = engine.create_accounts(records.accounts(
+            ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (5, 6)]))
+            >>> records.u128(engine.accounts_at(numpy.array([1, 0], "<u4"))["id"])
+            [6, 5]
+        """
+        return self._native.accounts_at(numpy.ascontiguousarray(rows, dtype="<u4"))
+
     def lookup_transfers(self, ids: Iterable[int] | numpy.ndarray) -> numpy.ndarray:
         """The transfers with these ids, in the order asked; ids not found are left out.
 

@@ -205,29 +205,35 @@ class Machine:
         old_size = self.log.size
         self.log.append_leaf_hashes(step.leaf_hashes)
         step.log_nodes = self.log.new_nodes(old_size)
-        touched = numpy.concatenate([kept["debit_account_id"], kept["credit_account_id"], due])
-        self._update_state(step, touched.reshape(-1, 2))
+        self._update_state(step, due)
         if timings is not None:
             timings["hash"] = hashed - started
             timings["merkle"] = time.perf_counter() - hashed
         return step
 
-    def _update_state(self, step: Step, ids: numpy.ndarray) -> None:
-        """Rehash the state-tree slots of these accounts (ids may repeat)."""
-        if len(ids) == 0:
+    def _update_state(self, step: Step, due: numpy.ndarray) -> None:
+        """Rehash the state-tree slots of the accounts the batch changed, as the engine reports
+        them, and of the accounts of pending transfers whose timeout fell due (ids, may repeat):
+        one of those posted or voided before is unchanged, and rehashing it changes nothing."""
+        slots, found = self.engine.changed_accounts()
+        if len(due):
+            ids = _distinct_ids(due)
+            due_found = self.engine.lookup_accounts(ids)
+            assert len(due_found) == len(ids)
+            due_slots = numpy.searchsorted(self.account_timestamps.array(), due_found["timestamp"])
+            merged = numpy.union1d(slots, due_slots).astype("<u4")
+            if len(merged) != len(slots):
+                slots, found = merged, self.engine.accounts_at(merged)
+        if len(slots) == 0:
             return
-        ids = _distinct_ids(ids)
-        found = self.engine.lookup_accounts(ids)
-        assert len(found) == len(ids)
+        # The engine's rows are the accounts' creation order, which is the state tree's order.
         stamps = self.account_timestamps.array()
-        slots = numpy.searchsorted(stamps, found["timestamp"])
+        assert int(slots[-1]) < len(stamps)
         assert (stamps[slots] == found["timestamp"]).all()
-        # Distinct accounts have distinct timestamps, hence distinct slots: ordering is enough.
-        order = numpy.argsort(slots)
-        step.state_slots = slots[order].astype("<u4")
-        step.state_records = found[order]
-        assert (step.state_slots[1:] > step.state_slots[:-1]).all()
-        self.state.update(step.state_slots, step.state_records)
+        assert (slots[1:] > slots[:-1]).all()
+        step.state_slots = slots
+        step.state_records = found
+        self.state.update(slots, found)
 
     def _pop_due(self, base_ns: int) -> numpy.ndarray:
         """The accounts of pending transfers whose timeout lapses by base_ns (posted or voided

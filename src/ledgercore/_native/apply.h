@@ -129,6 +129,15 @@ int lc_engine_submit(lc_engine *engine, const lc_transfer *transfers, size_t cou
 void lc_engine_gather_owner_keys(const lc_engine *engine, const lc_transfer *transfers,
                                  size_t count, uint8_t *keys_out, uint8_t *found);
 
+/* The rows (creation order, from 0) of the accounts whose record the last successful submit
+ * changed, ascending and distinct: both accounts of each applied transfer and of each pending
+ * transfer that expired. *rows stays valid until the engine's next call that changes it.
+ * Returns how many. */
+size_t lc_engine_changed_accounts(const lc_engine *engine, const uint32_t **rows);
+/* Copy the accounts at these rows to out. LC_ERROR_ARGUMENT (nothing copied) if a row does not
+ * exist. */
+int lc_engine_accounts_at(const lc_engine *engine, const uint32_t *rows, size_t count,
+                          lc_account *out);
 /* Copy the accounts (transfers) with the given ids to out, in the order asked, skipping ids
  * that do not exist; found[i] says whether ids[i] was. Returns how many were copied. */
 size_t lc_engine_lookup_accounts(const lc_engine *engine, const lc_u128 *ids, size_t count,

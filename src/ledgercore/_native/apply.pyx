@@ -5,8 +5,9 @@ The public, documented API is ledgercore.engine and ledgercore.records; this mod
 argument (dtype, shape, contiguity, length, value ranges), then releases the GIL once per call.
 """
 
-from libc.stdint cimport uint8_t, uint64_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 import numpy
 
@@ -205,6 +206,51 @@ cdef class NativeEngine:
         finally:
             self.busy = False
         return out[:copied].copy(), found
+
+    def changed_accounts(self):
+        """(rows, records): the rows (uint32, creation order from 0, ascending) of the accounts
+        the last submit changed, and their ACCOUNT_DTYPE records as they are now."""
+        cdef const uint32_t *rows_ptr = NULL
+        cdef size_t count
+        cdef int status
+        cdef uint32_t[::1] rows_view
+        cdef uint8_t[::1] out_view
+        self.enter()
+        try:
+            count = lc_engine_changed_accounts(self.engine, &rows_ptr)
+            rows = numpy.empty(count, dtype="<u4")
+            out = numpy.zeros(count, dtype=ACCOUNT_DTYPE)
+            if count:
+                rows_view = rows
+                out_view = out.view(numpy.uint8)
+                memcpy(&rows_view[0], rows_ptr, count * sizeof(uint32_t))
+                status = lc_engine_accounts_at(self.engine, rows_ptr, count,
+                                               <lc_account *>&out_view[0])
+                check_status(status, "changed_accounts")
+        finally:
+            self.busy = False
+        return rows, out
+
+    def accounts_at(self, const uint32_t[::1] rows not None):
+        """ACCOUNT_DTYPE records of the accounts at these rows (creation order, from 0)."""
+        if <size_t>rows.shape[0] > LC_BATCH_SIZE_MAX:
+            raise LedgerValueError(f"rows: {rows.shape[0]} rows, at most {LC_BATCH_SIZE_MAX}")
+        cdef size_t count = rows.shape[0]
+        out = numpy.zeros(count, dtype=ACCOUNT_DTYPE)
+        if count == 0:
+            return out
+        cdef uint8_t[::1] out_view = out.view(numpy.uint8)
+        cdef int status
+        self.enter()
+        try:
+            with nogil:
+                status = lc_engine_accounts_at(self.engine, &rows[0], count,
+                                               <lc_account *>&out_view[0])
+        finally:
+            self.busy = False
+        if status != LC_OK:
+            raise LedgerValueError(f"rows: a row past the {lc_engine_account_count(self.engine)} accounts")
+        return out
 
     def lookup_transfers(self, const uint64_t[:, ::1] ids not None):
         """(TRANSFER_DTYPE array of the ids found, in order; found (n,) bool)."""

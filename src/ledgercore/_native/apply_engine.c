@@ -125,6 +125,16 @@ struct lc_engine {
     size_t undo_capacity;
     size_t pending_count;
     uint64_t last_timestamp_ns;
+    /* The accounts the last transfer batch changed, for the caller's state tree: each applied
+     * transfer's debit and credit rows (kept per transfer, since a failing linked chain undoes
+     * its earlier transfers), then the rows of expired pending transfers. */
+    uint32_t *batch_rows;     /* 2 per transfer of the current batch */
+    size_t batch_rows_capacity;
+    uint32_t *changed;        /* rows, ascending and distinct, once the batch is done */
+    size_t changed_count;
+    size_t changed_capacity;
+    uint64_t *changed_bits;   /* a bit per account row; all clear between batches */
+    size_t changed_bits_capacity; /* in words */
 };
 
 /* What a passing check found, so that apply need not look it up again. */
@@ -186,6 +196,9 @@ void lc_engine_free(lc_engine *e) {
     lc_memory_free(e->failed_ids, e->failed_capacity * sizeof(lc_u128));
     lc_memory_free(e->expiries, e->expiry_capacity * sizeof(expiry));
     lc_memory_free(e->undo, e->undo_capacity * sizeof(undo_entry));
+    lc_memory_free(e->batch_rows, e->batch_rows_capacity * sizeof(uint32_t));
+    lc_memory_free(e->changed, e->changed_capacity * sizeof(uint32_t));
+    lc_memory_free(e->changed_bits, e->changed_bits_capacity * sizeof(uint64_t));
     free(e);
 }
 
@@ -209,6 +222,18 @@ static int reserve_for_transfers(lc_engine *e, size_t count) {
     if (status == LC_OK) {
         status = grow((void **)&e->undo, &e->undo_capacity, e->undo_count + count,
                       sizeof(undo_entry));
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->batch_rows, &e->batch_rows_capacity, 2 * count,
+                      sizeof(uint32_t));
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->changed, &e->changed_capacity, e->changed_count + 2 * count,
+                      sizeof(uint32_t));
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->changed_bits, &e->changed_bits_capacity,
+                      (e->account_count + 63) / 64, sizeof(uint64_t));
     }
     if (status == LC_OK) status = lc_idmap_reserve(&e->transfer_map, count);
     if (status == LC_OK) status = lc_idmap_reserve(&e->failed_map, count);
@@ -489,6 +514,7 @@ int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t c
     LC_ASSERT(e != NULL);
     LC_ASSERT(count <= LC_BATCH_SIZE_MAX);
     LC_ASSERT(count == 0 || (accounts != NULL && key_ok != NULL && results != NULL));
+    e->changed_count = 0;
     if (count == 0) return LC_OK;
     uint64_t base = batch_timestamp(e, timestamp_ns, count);
     if (base == 0) return LC_ERROR_ARGUMENT;
@@ -745,8 +771,17 @@ static int expire_pending(lc_engine *e, uint64_t now) {
         if (e->transfer_status[top.index] != TRANSFER_STATUS_PENDING) continue;
         const stored_transfer *p = &e->transfers[top.index];
         LC_ASSERT(expires_at_ns(p) == top.expires_at_ns);
-        hot_account *dr = &e->hot[find_account(e, p->debit_account_id)];
-        hot_account *cr = &e->hot[find_account(e, p->credit_account_id)];
+        const uint32_t debit_row = find_account(e, p->debit_account_id);
+        const uint32_t credit_row = find_account(e, p->credit_account_id);
+        LC_ASSERT(debit_row != LC_IDMAP_NONE && credit_row != LC_IDMAP_NONE);
+        if (grow((void **)&e->changed, &e->changed_capacity, e->changed_count + 2,
+                 sizeof(uint32_t)) != LC_OK) {
+            return LC_ERROR_MEMORY;
+        }
+        e->changed[e->changed_count++] = debit_row;
+        e->changed[e->changed_count++] = credit_row;
+        hot_account *dr = &e->hot[debit_row];
+        hot_account *cr = &e->hot[credit_row];
         LC_ASSERT(dr->debits_pending >= p->amount && cr->credits_pending >= p->amount);
         dr->debits_pending -= p->amount;
         cr->credits_pending -= p->amount;
@@ -802,6 +837,41 @@ static inline void look_ahead_accounts(const lc_engine *e, const lc_transfer *t,
 }
 
 /* The batch stands: schedule the expiry of its pending transfers that have a timeout. */
+/* e->changed becomes the distinct rows, ascending, of the accounts the batch changed: those it
+ * holds already (expiries) and both accounts of every applied transfer. A bitmap over the rows
+ * sorts them in one pass over the words the batch touched. */
+static void collect_changed(lc_engine *e, const uint8_t *results, size_t count) {
+    LC_ASSERT(e->changed_bits_capacity * 64 >= e->account_count);
+    uint64_t *bits = e->changed_bits;
+    size_t low = SIZE_MAX, high = 0;
+#define MARK_ROW(row)                                   \
+    do {                                                \
+        const size_t word_ = (size_t)(row) >> 6;        \
+        LC_ASSERT((size_t)(row) < e->account_count);    \
+        bits[word_] |= (uint64_t)1 << ((row) & 63);     \
+        if (word_ < low) low = word_;                   \
+        if (word_ > high) high = word_;                 \
+    } while (0)
+    for (size_t i = 0; i < e->changed_count; i++) MARK_ROW(e->changed[i]);
+    for (size_t i = 0; i < count; i++) {
+        if (results[i] != LC_RESULT_OK) continue;
+        MARK_ROW(e->batch_rows[2 * i]);
+        MARK_ROW(e->batch_rows[2 * i + 1]);
+    }
+#undef MARK_ROW
+    size_t written = 0;
+    for (size_t word = low; word <= high && low != SIZE_MAX; word++) {
+        uint64_t w = bits[word];
+        bits[word] = 0;
+        while (w != 0) {
+            LC_ASSERT(written < e->changed_capacity);
+            e->changed[written++] = (uint32_t)(word * 64 + (size_t)__builtin_ctzll(w));
+            w &= w - 1;
+        }
+    }
+    e->changed_count = written;
+}
+
 static void schedule_expiries(lc_engine *e, size_t first_new) {
     for (size_t index = first_new; index < e->transfer_count; index++) {
         const stored_transfer *t = &e->transfers[index];
@@ -821,10 +891,12 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
     uint64_t base = batch_timestamp(e, timestamp_ns, count);
     if (base == 0) return LC_ERROR_ARGUMENT;
     e->undo_count = 0;
+    e->changed_count = 0;
     int status = expire_pending(e, base);
     if (status == LC_OK) status = reserve_for_transfers(e, count);
     if (status != LC_OK) {
         rollback(e, 0);
+        e->changed_count = 0;
         return status;
     }
     size_t first_new = e->transfer_count;
@@ -865,8 +937,11 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
         }
         if (result == LC_RESULT_OK) {
             LC_ASSERT(signature == LC_SIGNATURE_GOOD);
+            e->batch_rows[2 * i] = r.debit_index;
+            e->batch_rows[2 * i + 1] = r.credit_index;
             if (!apply_transfer(e, t, &r, timestamp, report)) {
                 rollback(e, 0);
+                e->changed_count = 0;
                 return LC_ERROR_INVARIANT;
             }
         } else if (in_chain) {
@@ -878,9 +953,16 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
         chain_leave(&c, linked, chain_open);
     }
     schedule_expiries(e, first_new);
+    collect_changed(e, results, count);
     e->undo_count = 0;
     e->last_timestamp_ns = base + count - 1;
     return LC_OK;
+}
+
+size_t lc_engine_changed_accounts(const lc_engine *e, const uint32_t **rows) {
+    LC_ASSERT(e != NULL && rows != NULL);
+    *rows = e->changed;
+    return e->changed_count;
 }
 
 /* ---------------------------------------------------------------- lookups */
@@ -899,6 +981,35 @@ void lc_engine_gather_owner_keys(const lc_engine *e, const lc_transfer *transfer
     }
 }
 
+static void compose_account(const lc_engine *e, uint32_t index, lc_account *account) {
+    const hot_account *hot = &e->hot[index];
+    const cold_account *cold = &e->cold[index];
+    account->id = hot->id;
+    account->debits_pending = hot->debits_pending;
+    account->debits_posted = hot->debits_posted;
+    account->credits_pending = hot->credits_pending;
+    account->credits_posted = hot->credits_posted;
+    account->user_data_128 = cold->user_data_128;
+    memcpy(account->owner_key, cold->owner_key, sizeof(account->owner_key));
+    account->user_data_64 = cold->user_data_64;
+    account->user_data_32 = cold->user_data_32;
+    account->reserved = cold->reserved;
+    account->ledger = hot->ledger;
+    account->code = hot->code;
+    account->flags = hot->flags;
+    account->timestamp = cold->timestamp;
+}
+
+int lc_engine_accounts_at(const lc_engine *e, const uint32_t *rows, size_t count,
+                          lc_account *out) {
+    LC_ASSERT(e != NULL && (count == 0 || (rows != NULL && out != NULL)));
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i] >= e->account_count) return LC_ERROR_ARGUMENT;
+    }
+    for (size_t i = 0; i < count; i++) compose_account(e, rows[i], &out[i]);
+    return LC_OK;
+}
+
 size_t lc_engine_lookup_accounts(const lc_engine *e, const lc_u128 *ids, size_t count,
                                  lc_account *out, uint8_t *found) {
     size_t copied = 0;
@@ -906,23 +1017,7 @@ size_t lc_engine_lookup_accounts(const lc_engine *e, const lc_u128 *ids, size_t 
         uint32_t index = find_account(e, ids[i]);
         found[i] = index != LC_IDMAP_NONE;
         if (index == LC_IDMAP_NONE) continue;
-        const hot_account *hot = &e->hot[index];
-        const cold_account *cold = &e->cold[index];
-        lc_account *account = &out[copied++];
-        account->id = hot->id;
-        account->debits_pending = hot->debits_pending;
-        account->debits_posted = hot->debits_posted;
-        account->credits_pending = hot->credits_pending;
-        account->credits_posted = hot->credits_posted;
-        account->user_data_128 = cold->user_data_128;
-        memcpy(account->owner_key, cold->owner_key, sizeof(account->owner_key));
-        account->user_data_64 = cold->user_data_64;
-        account->user_data_32 = cold->user_data_32;
-        account->reserved = cold->reserved;
-        account->ledger = hot->ledger;
-        account->code = hot->code;
-        account->flags = hot->flags;
-        account->timestamp = cold->timestamp;
+        compose_account(e, index, &out[copied++]);
     }
     return copied;
 }
