@@ -9,8 +9,9 @@ acknowledged only once synced. Figures, each beside its baseline measured in the
 - transfers/s end to end with every signature verified, with the share of each stage (decode,
   verify, apply, hash, Merkle, persist; "verify" is the wait for signatures the overlap did not
   hide), p50 and p99 latency of a batch (from reading it to its acknowledgement), and the ratio
-  to the signature-verification ceiling (`verify_batch` alone on all cores); the same with one
-  `submit` call per batch, nothing overlapped; the baseline is a naive
+  to the signature-verification ceiling (`verify_batch` alone on all cores over the same
+  batches; both it and the signed run are timed twice and the best of each kept); the same with
+  one `submit` call per batch, nothing overlapped; the baseline is a naive
   pipeline doing the same work in plain Python on a subset: PyNaCl verifying each signature,
   a dict-of-balances model, the `blake3` package for each leaf and the log's nodes, and rocksdict
   with one put per record and one synced WriteBatch per batch;
@@ -31,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -258,22 +260,31 @@ def _naive_pipeline(path: str, workload: Workload, count: int, *, verify: bool) 
         db.close()
 
 
-def _ceiling(workload: Workload, repeat: int) -> float:
-    """Best seconds of verify_batch alone over one batch, on all cores."""
-    from ledgercore.ed25519 import verify_batch
+def _ceiling(workload: Workload) -> float:
+    """Seconds per signature of `verify_batch` alone on all cores, over every batch of the
+    workload in turn: the signatures the ledger verifies, under keys decoded beforehand (as the
+    ledger holds them), timed over as long a stretch as the ledger's run."""
+    from ledgercore.ed25519 import decode_public_keys, verify_batch
 
-    batch = workload.transfers[:BATCH_SIZE]
-    owners = workload.accounts["owner_key"][batch["debit_account_id"][:, 0].astype(numpy.int64) - 1]
-    messages = records.signing_bytes(batch)
-    signatures = numpy.ascontiguousarray(batch["signature"])
-    keys = numpy.ascontiguousarray(owners)
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
+    decoded = decode_public_keys(numpy.ascontiguousarray(workload.accounts["owner_key"]))
+    prepared = []
+    for batch in workload.batches():
+        owners = batch["debit_account_id"][:, 0].astype(numpy.int64) - 1
+        prepared.append(
+            (
+                decoded[owners],
+                records.signing_bytes(batch),
+                numpy.ascontiguousarray(batch["signature"]),
+            )
+        )
+    count = 0
+    started = time.perf_counter()
+    for keys, messages, signatures in prepared:
         ok = verify_batch(keys, messages, signatures)
-        best = min(best, time.perf_counter() - started)
-        assert numpy.asarray(ok).all()
-    return best / len(batch)
+        count += len(ok)
+    seconds = time.perf_counter() - started
+    assert count == len(workload.transfers)
+    return seconds / count
 
 
 # ---------------------------------------------------------------------------- the stage
@@ -307,9 +318,10 @@ def run(ctx: Any) -> list:
     subset = min(transfer_count, 2_000 if ctx.quick else BATCH_SIZE)
     with tempfile.TemporaryDirectory(prefix="ledgercore-bench-") as directory:
         print(f"ledger bench: stores in {directory}", file=sys.stderr)
-        # The ceiling is timed before and after the ledger runs and the best kept, so that a
-        # busy moment of the machine cannot make the ledger look closer to it than it is.
-        ceiling = _ceiling(workload, repeat=2 if ctx.quick else 3)
+        # A shared machine's speed drifts by a fifth over seconds. The ceiling and the signed
+        # ledger run are each timed twice, over the same batches and at the start and end of
+        # the stage, and the best of each compared: a slow stretch counts against neither.
+        ceiling = _ceiling(workload)
         signed = _run_ledger(directory + "/signed", workload, verify_signatures=True)
         one_by_one = _run_ledger(
             directory + "/one-by-one", workload, verify_signatures=True, pipelined=False
@@ -317,6 +329,10 @@ def run(ctx: Any) -> list:
         unsigned = _run_ledger(directory + "/unsigned", workload, verify_signatures=False)
         naive = _naive_pipeline(directory + "/naive", workload, subset, verify=True)
         naive_unsigned = _naive_pipeline(directory + "/naive-u", workload, subset, verify=False)
+        again = _run_ledger(directory + "/signed-again", workload, verify_signatures=True)
+        if again.accepted / again.seconds > signed.accepted / signed.seconds:
+            signed, again = again, signed
+        shutil.rmtree(again.ledger_path)
         started = time.perf_counter()
         with Ledger.open(signed.ledger_path) as ledger:
             reopen = time.perf_counter() - started
@@ -324,7 +340,7 @@ def run(ctx: Any) -> list:
             proofs_made, proofs_checked = _proof_rates(ledger, transfer_count, 200)
             report = ledger.verify_chain(progress=False)
             assert report.ok, str(report)
-    ceiling = min(ceiling, _ceiling(workload, repeat=2 if ctx.quick else 3))
+    ceiling = min(ceiling, _ceiling(workload))
     latencies = numpy.array(signed.latencies) * 1e3
     common = dict(
         batch_size=BATCH_SIZE,
