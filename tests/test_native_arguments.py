@@ -43,6 +43,42 @@ def test_ed25519_batch_shapes_and_lengths_are_checked() -> None:
         ed25519.verify(bytes(31), b"", bytes(64))
 
 
+def test_ed25519_queue_and_team_check_arguments_as_verify_batch() -> None:
+    keys = numpy.zeros((2, 32), dtype=numpy.uint8)
+    signatures = numpy.zeros((2, 64), dtype=numpy.uint8)
+    queue = ed25519.VerifyQueue()
+    for call in (queue.submit, ed25519.team_check):
+        with pytest.raises(ValueError, match="public_keys"):
+            call(numpy.zeros((2, 31), dtype=numpy.uint8), [b"", b""], signatures, 1)
+        with pytest.raises(ValueError, match="signatures"):
+            call(keys, [b"", b""], signatures[:1], 1)
+        with pytest.raises(ValueError, match="messages"):
+            call(keys, [b""], signatures, 1)
+        with pytest.raises(ValueError, match="messages"):
+            call(keys, numpy.zeros((2, 8), dtype=numpy.uint8)[:, ::2], signatures, 1)
+        with pytest.raises(ValueError, match="threads"):
+            call(keys, [b"", b""], signatures, 0)
+        with pytest.raises(TypeError):
+            call(keys, [b"", "text"], signatures, 1)
+        with pytest.raises(ValueError):
+            call(keys[:, ::2], [b"", b""], signatures, 1)
+    with pytest.raises(ValueError, match="public_keys"):
+        ed25519.team_check(keys[:0], [], signatures[:0], 2)
+
+
+def test_engine_accounts_at_checks_rows() -> None:
+    engine = apply.NativeEngine(1, 2)
+    with pytest.raises(ValueError):
+        engine.accounts_at(numpy.zeros(2, dtype=numpy.uint64))
+    with pytest.raises(ValueError):
+        engine.accounts_at(numpy.zeros(4, dtype=numpy.uint32)[::2])
+    with pytest.raises(ValueError, match="rows"):
+        engine.accounts_at(numpy.zeros(1, dtype=numpy.uint32))
+    assert len(engine.accounts_at(numpy.zeros(0, dtype=numpy.uint32))) == 0
+    rows, found = engine.changed_accounts()
+    assert len(rows) == len(found) == 0
+
+
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="__buffer__ in Python needs 3.12")
 def test_ed25519_batch_survives_a_list_emptied_while_it_is_read() -> None:
     signer = SigningKey.from_seed(bytes(32))
