@@ -594,6 +594,7 @@ static void plan_chunks(batch_job *job, uint32_t thread_count) {
 #define TEAM_KEYS_PER_UNIT 128
 #define TEAM_SIGNATURES_PER_UNIT 64
 #define TEAM_POINTS_PER_UNIT 512
+#define TEAM_SIGNATURES_PER_MEMBER 128
 
 typedef struct team_job team_job;
 typedef void (*team_unit_fn)(team_job *team, size_t unit, ge25519_p3 *buckets, uint8_t *filled);
@@ -867,6 +868,12 @@ static int team_verify(batch_job *job, uint32_t thread_count) {
     atomic_init(&t.next_unit, 0);
     atomic_init(&t.status, LC_OK);
     t.unit_count = team_unit_count(&t, 0);
+    /* A member per TEAM_SIGNATURES_PER_MEMBER signatures at most: past that, members would wait
+     * at the barriers more than they work. */
+    const size_t members_useful = job->count / TEAM_SIGNATURES_PER_MEMBER;
+    if (thread_count > members_useful) {
+        thread_count = members_useful > 0 ? (uint32_t)members_useful : 1;
+    }
     pthread_t threads[LC_THREAD_COUNT_MAX];
     uint32_t started = 0;
     /* Members learn their number under the lock, so none reaches the first barrier before
