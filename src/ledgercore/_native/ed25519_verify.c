@@ -914,7 +914,8 @@ int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
                      .valid = valid};
     atomic_init(&job.next_chunk, 0);
     atomic_init(&job.status, LC_OK);
-    if (thread_count > 1 && count >= LC_ED25519_TEAM_SIGNATURES_MIN && count <= LC_ED25519_CHUNK_SIZE_MAX) {
+    if (thread_count > 1 && count >= LC_ED25519_TEAM_SIGNATURES_MIN &&
+        count <= LC_ED25519_CHUNK_SIZE_MAX) {
         const int holds = team_verify(&job, thread_count);
         if (holds == 1) return LC_OK;
         if (holds < 0) {
