@@ -12,10 +12,19 @@ from ledger_traffic import Traffic
 from rocksdict import Options, Rdict
 
 import ledgercore
+from ledgercore import records
 from ledgercore.cli import main
 from ledgercore.errors import StoreCorruptedError
 from ledgercore.ledger import Ledger
-from ledgercore.store import COLUMN_FAMILIES, FORMAT_MAGIC, FORMAT_VERSION, height_key, log_key
+from ledgercore.snapshot import SNAPSHOT_FILE
+from ledgercore.store import (
+    COLUMN_FAMILIES,
+    FORMAT_MAGIC,
+    FORMAT_VERSION,
+    Body,
+    height_key,
+    log_key,
+)
 from ledgercore.verify import verify_store
 
 T0 = 1_700_000_000 * 10**9
@@ -76,11 +85,29 @@ def test_a_sound_store_verifies_and_the_command_says_so(store_path, capsys):
 
 
 def test_a_flipped_byte_in_a_transfer_is_refused_and_located(store_path, capsys):
+    """Without a snapshot, opening applies every body again and so refuses a damaged one."""
+    os.remove(os.path.join(store_path, SNAPSHOT_FILE))
     body_header = 16
     edit(store_path, "bodies", height_key(3), flip(body_header + 192 * 5 + 50))
     refused_and_reported(store_path, 3, "body_hash")
     assert main(["verify", store_path, "--no-progress"]) == 1
     assert "block 3: body_hash" in capsys.readouterr().out
+
+
+def test_a_flipped_byte_in_a_transfer_under_a_snapshot_is_located_by_verify(store_path):
+    """Opening from a snapshot reads no body; verify_chain reads them all and finds it."""
+    body_header = 16
+    stored = []
+    edit(store_path, "bodies", height_key(3), lambda value: stored.append(value) or value)
+    damaged_id = records.u128(Body.from_bytes(stored[0]).records["id"][5:6])[0]
+    edit(store_path, "bodies", height_key(3), flip(body_header + 192 * 5 + 50))
+    with Ledger.open(store_path) as ledger:
+        assert ledger.opened_from == "snapshot"
+        with pytest.raises(StoreCorruptedError, match="body of block 3"):
+            ledger.lookup_transfers([damaged_id])
+        report = ledger.verify_chain(progress=False)
+    assert report.mismatch.height == 3
+    assert "body_hash" in report.mismatch.what
 
 
 def test_a_flipped_byte_in_an_account_record_is_reported(store_path):

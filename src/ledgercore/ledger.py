@@ -45,6 +45,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ from ledgercore.hashing import blake3
 from ledgercore.ledger_proofs import AccountProof, ChainConsistencyProof, TransferProof
 from ledgercore.machine import Machine, Step
 from ledgercore.merkle import StateTree
+from ledgercore.snapshot import read_snapshot, write_snapshot
 from ledgercore.store import CHECK_HINT, Body, Store, apply_state
 from ledgercore.verify import ChainReport, verify_store
 
@@ -89,6 +91,8 @@ class Ledger:
         self._machine = machine
         self._log_sizes: list[int] = []
         self._broken: BaseException | None = None
+        self._opened_from = "blocks"
+        self._snapshot_status = "no snapshot"
 
     # ------------------------------------------------------------------------ opening
 
@@ -138,10 +142,12 @@ class Ledger:
         return ledger
 
     def _load(self) -> None:
-        """Apply every stored block again (no signature, no hashing) and check the roots.
+        """Load the engine from the store's snapshot when it was made at this head, else apply
+        every stored block again (no signature, no hashing); then check both roots.
 
         Two threads work beside the engine: one reads the next bodies and checks their hashes,
         one rebuilds the log from its stored leaf hashes (both release the GIL while hashing).
+        With a snapshot, no body is read; the headers' hash chain is still followed.
         """
         store = self._store
         head = store.head()
@@ -151,25 +157,22 @@ class Ledger:
             self._machine.log.append_leaf_hashes(store.log_level(0, head.log_size))
             return self._machine.log.root()
 
+        snapshot = None
+        if head.height > 0:
+            snapshot, self._snapshot_status = read_snapshot(store, head.height, head.hash)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledgercore-load") as pool:
+            if snapshot is not None:
+                try:
+                    self._machine.restore(snapshot.sections)
+                except LedgerValueError as error:
+                    self._snapshot_status = f"the snapshot was refused ({error})"
+                    snapshot = None
             log_root = pool.submit(rebuild_log)
-            previous = None
-            for height, header, raw in _read_ahead(pool, store, head.height + 1, window=6):
-                if header is None:
-                    raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
-                if previous is not None and header.prev_hash != previous.hash:
-                    raise StoreCorruptedError(
-                        f"{store.path}: block {height} does not name block {height - 1}'s hash "
-                        f"as its previous; {hint}"
-                    )
-                if raw is None:
-                    raise StoreCorruptedError(
-                        f"{store.path}: the body of block {height} is missing or does not match "
-                        f"its header's body_hash; {hint}"
-                    )
-                self._replay(height, header, raw, hint)
-                self._log_sizes.append(header.log_size)
-                previous = header
+            if snapshot is not None:
+                self._opened_from = "snapshot"
+                self._follow_headers(head, hint)
+            else:
+                self._replay_all(pool, head, hint)
             root = log_root.result()
         if root != head.log_root:
             raise StoreCorruptedError(
@@ -183,6 +186,43 @@ class Ledger:
                 f"{store.path}: the accounts rebuilt from the blocks give state root "
                 f"{machine.state.root().hex()}, the head says {head.state_root.hex()}; {hint}"
             )
+
+    def _follow_headers(self, head: BlockHeader, hint: str) -> None:
+        """Check that every stored header names its predecessor's hash, up to the head."""
+        store = self._store
+        previous = None
+        for height in range(head.height + 1):
+            header = store.block(height)
+            if header is None:
+                raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
+            if previous is not None and header.prev_hash != previous.hash:
+                raise StoreCorruptedError(
+                    f"{store.path}: block {height} does not name block {height - 1}'s hash "
+                    f"as its previous; {hint}"
+                )
+            self._log_sizes.append(header.log_size)
+            previous = header
+
+    def _replay_all(self, pool: ThreadPoolExecutor, head: BlockHeader, hint: str) -> None:
+        """Apply every stored block again, in order, reading bodies ahead on the pool."""
+        store = self._store
+        previous = None
+        for height, header, raw in _read_ahead(pool, store, head.height + 1, window=6):
+            if header is None:
+                raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
+            if previous is not None and header.prev_hash != previous.hash:
+                raise StoreCorruptedError(
+                    f"{store.path}: block {height} does not name block {height - 1}'s hash "
+                    f"as its previous; {hint}"
+                )
+            if raw is None:
+                raise StoreCorruptedError(
+                    f"{store.path}: the body of block {height} is missing or does not match "
+                    f"its header's body_hash; {hint}"
+                )
+            self._replay(height, header, raw, hint)
+            self._log_sizes.append(header.log_size)
+            previous = header
 
     def _replay(self, height: int, header: BlockHeader, raw: bytes, hint: str) -> None:
         """Apply one stored block again and compare its results with the stored ones."""
@@ -662,6 +702,19 @@ class Ledger:
         indices = self._machine.log_index_of(found["timestamp"])
         return self._log_records(indices)
 
+    def _checked_body(self, height: int) -> Body:
+        """A block's body, refused unless it hashes to its header's body_hash (a ledger opened
+        from a snapshot has not read its bodies before)."""
+        store = self._store
+        raw = store.raw_body(height)
+        header = store.block(height)
+        if raw is None or header is None or blake3(raw) != header.body_hash:
+            raise StoreCorruptedError(
+                f"{store.path}: the body of block {height} is missing or does not match its "
+                f"header's body_hash; " + CHECK_HINT.format(path=store.path)
+            )
+        return store.body(height)
+
     def _log_records(self, indices: numpy.ndarray) -> numpy.ndarray:
         """The log's leaf records at these indices, read from their blocks' bodies."""
         out = numpy.zeros(len(indices), records.TRANSFER_DTYPE)
@@ -669,7 +722,7 @@ class Ledger:
         heights = numpy.searchsorted(sizes, numpy.asarray(indices, numpy.int64), side="right")
         for height in numpy.unique(heights).tolist():
             rows = numpy.flatnonzero(heights == height)
-            body = self._store.body(height)
+            body = self._checked_body(height)
             header = self._store.block(height)
             assert header is not None
             accepted = numpy.flatnonzero(body.results == 0)
@@ -726,7 +779,7 @@ class Ledger:
             header = self._store.block(height)
             assert header is not None
             if header.kind == BlockKind.transfers and header.transfer_count:
-                body = self._store.body(height)
+                body = self._checked_body(height)
                 accepted = numpy.flatnonzero(body.results == 0)
                 rows = body.records[accepted].copy()
                 rows["timestamp"] = numpy.uint64(header.timestamp_ns) + accepted.astype("<u8")
@@ -926,9 +979,42 @@ class Ledger:
         """Bytes of the store's files on disk."""
         return self._store.disk_size()
 
-    def close(self) -> None:
-        """Close the store and release the writer's lock; calling it again does nothing."""
-        self._store.close()
+    @property
+    def opened_from(self) -> str:
+        """How this ledger was loaded: "snapshot" (the engine's tables saved when the store was
+        last closed at this head) or "blocks" (every block applied again)."""
+        return self._opened_from
+
+    @property
+    def snapshot_status(self) -> str:
+        """Why a snapshot was or was not loaded at open ("loaded", "no snapshot", ...)."""
+        return self._snapshot_status
+
+    def close(self, *, snapshot: bool = True) -> None:
+        """Close the store and release the writer's lock; calling it again does nothing.
+
+        A writer that is not broken first saves a snapshot (ledgercore.snapshot) so that the
+        next open at this head loads the engine in bulk instead of applying every block again;
+        snapshot=False skips it. A snapshot that cannot be written (a full disk, say) is
+        skipped with a warning: the store itself is complete either way.
+        """
+        store = self._store
+        if store.closed:
+            return
+        try:
+            if snapshot and not store.read_only and self._broken is None:
+                head = store.head()
+                try:
+                    write_snapshot(store, head.height, head.hash, self._machine.sections())
+                except OSError as error:
+                    warnings.warn(
+                        f"{store.path}: no snapshot written ({error}); the next open applies "
+                        "the blocks again",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+        finally:
+            store.close()
 
     def __enter__(self) -> Ledger:
         return self

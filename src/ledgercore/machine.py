@@ -30,6 +30,7 @@ import numpy
 
 from ledgercore import records
 from ledgercore.engine import Engine, SignatureCheck
+from ledgercore.errors import LedgerValueError
 from ledgercore.hashing import blake3_many
 from ledgercore.merkle import LEAF_KEY, MerkleLog, StateTree
 
@@ -260,6 +261,49 @@ class Machine:
         ).reshape(-1, 2)
         self._expiry_ns = numpy.concatenate([self._expiry_ns, expires])
         self._expiry_ids = numpy.concatenate([self._expiry_ids, pairs])
+
+    # ------------------------------------------------------------------------ snapshots
+
+    def sections(self) -> dict[str, numpy.ndarray]:
+        """What a snapshot keeps of this machine (its log and state trees are rebuilt)."""
+        return {
+            "engine": self.engine.image(),
+            "log_timestamps": self.log_timestamps.array(),
+            "account_timestamps": self.account_timestamps.array(),
+            "account_ids": self.account_ids.array().view(numpy.uint8).reshape(-1, 16),
+            "expiry_ns": self._expiry_ns,
+            "expiry_ids": self._expiry_ids,
+        }
+
+    def restore(self, sections: dict[str, numpy.ndarray]) -> None:
+        """Take the engine and positions of a snapshot (into a machine that applied nothing).
+
+        Raises:
+            LedgerValueError: the sections do not fit together; the machine is unchanged.
+        """
+        assert self.engine.account_count == 0 and self.log.size == 0
+        engine = Engine.load_image(sections["engine"])
+        log_timestamps = numpy.asarray(sections["log_timestamps"], "<u8")
+        account_timestamps = numpy.asarray(sections["account_timestamps"], "<u8")
+        account_ids = numpy.ascontiguousarray(sections["account_ids"], numpy.uint8)
+        expiry_ns = numpy.asarray(sections["expiry_ns"], "<u8")
+        expiry_ids = numpy.asarray(sections["expiry_ids"], "<u8").reshape(-1, 2)
+        if (
+            len(log_timestamps) != engine.transfer_count
+            or len(account_timestamps) != engine.account_count
+            or account_ids.shape != (engine.account_count, 16)
+            or len(expiry_ids) != 2 * len(expiry_ns)
+        ):
+            raise LedgerValueError("snapshot: its sections disagree on the counts")
+        self.engine = engine
+        self.log_timestamps = _Growing("<u8")
+        self.log_timestamps.append(log_timestamps)
+        self.account_timestamps = _Growing("<u8")
+        self.account_timestamps.append(account_timestamps)
+        self.account_ids = _Growing("V16")
+        self.account_ids.append(account_ids.view("V16").ravel())
+        self._expiry_ns = expiry_ns.copy()
+        self._expiry_ids = expiry_ids.copy()
 
     # ------------------------------------------------------------------------ positions
 

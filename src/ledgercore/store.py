@@ -5,6 +5,8 @@ in keys are big-endian so that keys sort in order):
 
     meta      b"format"         b"ledgercore store" + u32 FORMAT_VERSION
               b"head"           u64 height + the head block's 32-byte hash
+              b"snapshot"       the snapshot file's height, head hash, BLAKE3 and size
+                                (ledgercore.snapshot)
     blocks    u64 height        the block header's bytes (ledgercore.blocks)
     bodies    u64 height        the block body: the batch as submitted and its result codes
     log       u8 level, u64 i   the transaction log's complete-subtree hashes (level, i), ...
@@ -420,7 +422,22 @@ class Store:
         text = f"{header.height} {header.hash.hex()}\n".encode()
         os.pwrite(self._head_fd, text.ljust(96), 0)
 
+    def put_meta(self, key: bytes, value: bytes) -> None:
+        """Write one value of the meta family (not b"format" or b"head"), synced."""
+        from rocksdict import WriteBatch
+
+        if self.read_only:
+            raise LedgerValueError(f"{self.path}: the store is open read-only")
+        assert key not in (b"format", b"head")
+        batch = WriteBatch(raw_mode=True)
+        batch.put(key, value, self._handles["meta"])
+        self._db.write(batch, _sync_options())
+
     # ------------------------------------------------------------------------ reading
+
+    def meta(self, key: bytes) -> bytes | None:
+        """One value of the meta family, None if there is none."""
+        return self._cf["meta"].get(key)
 
     def head(self) -> BlockHeader:
         """The last complete block's header."""

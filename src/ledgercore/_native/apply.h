@@ -138,6 +138,14 @@ size_t lc_engine_changed_accounts(const lc_engine *engine, const uint32_t **rows
  * exist. */
 int lc_engine_accounts_at(const lc_engine *engine, const uint32_t *rows, size_t count,
                           lc_account *out);
+/* The engine's tables as one image (see apply_engine.c), for a snapshot: its size in bytes, and
+ * the image written to out (size bytes). LC_ERROR_ARGUMENT if size is not the image's size. */
+size_t lc_engine_image_size(const lc_engine *engine);
+int lc_engine_image_write(const lc_engine *engine, uint8_t *out, size_t size);
+/* Load an image into a new, empty engine. LC_ERROR_ARGUMENT for a malformed image (wrong magic,
+ * version or size, counts past the limits, a status or expiry that does not fit the transfers, a
+ * repeated id), LC_ERROR_MEMORY: the engine is then unusable and must be freed. */
+int lc_engine_image_load(lc_engine *engine, const uint8_t *image, size_t size);
 /* Copy the accounts (transfers) with the given ids to out, in the order asked, skipping ids
  * that do not exist; found[i] says whether ids[i] was. Returns how many were copied. */
 size_t lc_engine_lookup_accounts(const lc_engine *engine, const lc_u128 *ids, size_t count,

@@ -61,6 +61,9 @@ cdef extern from "apply.h" nogil:
     size_t lc_engine_changed_accounts(const lc_engine *engine, const uint32_t **rows)
     int lc_engine_accounts_at(const lc_engine *engine, const uint32_t *rows, size_t count,
                               lc_account *out)
+    size_t lc_engine_image_size(const lc_engine *engine)
+    int lc_engine_image_write(const lc_engine *engine, uint8_t *out, size_t size)
+    int lc_engine_image_load(lc_engine *engine, const uint8_t *image, size_t size)
     size_t lc_engine_lookup_transfers(const lc_engine *engine, const lc_u128 *ids, size_t count,
                                       lc_transfer *out, uint8_t *found)
     int lc_engine_check_invariants(const lc_engine *engine, lc_ledger_totals *totals,

@@ -252,6 +252,40 @@ cdef class NativeEngine:
             raise LedgerValueError(f"rows: a row past the {lc_engine_account_count(self.engine)} accounts")
         return out
 
+    def image(self):
+        """The engine's tables as one uint8 array (see lc_engine_image_write)."""
+        cdef size_t size
+        cdef int status
+        cdef uint8_t[::1] out_view
+        self.enter()
+        try:
+            size = lc_engine_image_size(self.engine)
+            out = numpy.empty(size, dtype=numpy.uint8)
+            out_view = out
+            with nogil:
+                status = lc_engine_image_write(self.engine, &out_view[0], size)
+            check_status(status, "image")
+        finally:
+            self.busy = False
+        return out
+
+    def load_image(self, const uint8_t[::1] image not None):
+        """Load an image made by image() into this new, empty engine. LedgerValueError if the
+        image is malformed; the engine must then be dropped."""
+        cdef int status
+        cdef size_t size = image.shape[0]
+        if size == 0:
+            raise LedgerValueError("image: empty")
+        self.enter()
+        try:
+            with nogil:
+                status = lc_engine_image_load(self.engine, &image[0], size)
+        finally:
+            self.busy = False
+        if status == LC_ERROR_ARGUMENT:
+            raise LedgerValueError("image: malformed (wrong format, sizes or contents)")
+        check_status(status, "load_image")
+
     def lookup_transfers(self, const uint64_t[:, ::1] ids not None):
         """(TRANSFER_DTYPE array of the ids found, in order; found (n,) bool)."""
         if ids.shape[1] != 2:

@@ -1124,3 +1124,151 @@ void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count, uint8
         memcpy(row + LC_TRANSFER_SIGNING_PREFIX_SIZE, &transfers[i], LC_TRANSFER_SIGNED_SIZE);
     }
 }
+
+/* ---------------------------------------------------------------- images */
+
+/* An image is the engine's tables in one buffer, little-endian as in memory: a header of eight
+ * u64 (magic, version, then the counts and the clock), the hot and cold account rows, the
+ * stored transfers, the failed ids, the expiry heap as (u64 expires_at_ns, u32 index) pairs in
+ * heap order, and a status byte per transfer. The id maps are not in it: loading rebuilds them,
+ * which also proves every id distinct. */
+#define IMAGE_MAGIC 0x4547414d49434c31ull /* "1LCIMAGE" read as little-endian bytes */
+#define IMAGE_VERSION 1u
+#define IMAGE_HEADER_WORDS 8u
+#define IMAGE_EXPIRY_SIZE 12u
+
+typedef struct image_counts {
+    uint64_t accounts, transfers, failed, expiries, pending, last_timestamp_ns;
+} image_counts;
+
+static size_t image_size_of(const image_counts *n) {
+    return IMAGE_HEADER_WORDS * 8u +
+           (size_t)n->accounts * (sizeof(hot_account) + sizeof(cold_account)) +
+           (size_t)n->transfers * (sizeof(stored_transfer) + 1u) +
+           (size_t)n->failed * sizeof(lc_u128) + (size_t)n->expiries * IMAGE_EXPIRY_SIZE;
+}
+
+size_t lc_engine_image_size(const lc_engine *e) {
+    LC_ASSERT(e != NULL);
+    const image_counts n = {e->account_count, e->transfer_count, e->failed_count, e->expiry_count,
+                            e->pending_count, e->last_timestamp_ns};
+    return image_size_of(&n);
+}
+
+static uint8_t *put_bytes(uint8_t *out, const void *data, size_t size) {
+    if (size > 0) memcpy(out, data, size);
+    return out + size;
+}
+
+int lc_engine_image_write(const lc_engine *e, uint8_t *out, size_t size) {
+    LC_ASSERT(e != NULL && out != NULL);
+    if (size != lc_engine_image_size(e)) return LC_ERROR_ARGUMENT;
+    const uint64_t header[IMAGE_HEADER_WORDS] = {
+        IMAGE_MAGIC,      IMAGE_VERSION,   e->account_count, e->transfer_count,
+        e->failed_count,  e->expiry_count, e->pending_count, e->last_timestamp_ns};
+    uint8_t *at = put_bytes(out, header, sizeof header);
+    at = put_bytes(at, e->hot, e->account_count * sizeof(hot_account));
+    at = put_bytes(at, e->cold, e->account_count * sizeof(cold_account));
+    at = put_bytes(at, e->transfers, e->transfer_count * sizeof(stored_transfer));
+    at = put_bytes(at, e->failed_ids, e->failed_count * sizeof(lc_u128));
+    for (size_t i = 0; i < e->expiry_count; i++) {
+        at = put_bytes(at, &e->expiries[i].expires_at_ns, 8);
+        at = put_bytes(at, &e->expiries[i].index, 4);
+    }
+    at = put_bytes(at, e->transfer_status, e->transfer_count);
+    LC_ASSERT((size_t)(at - out) == size);
+    return LC_OK;
+}
+
+/* Inserts rows 0..count-1 of a map's table; LC_ERROR_ARGUMENT if two rows share an id. */
+static int rebuild_map(lc_idmap *map, size_t count) {
+    int status = lc_idmap_reserve(map, count);
+    if (status != LC_OK) return status;
+    for (size_t i = 0; i < count; i++) {
+        const unsigned __int128 id = lc_idmap_row_id(map, (uint32_t)i);
+        const uint64_t hash = lc_idmap_hash(map, id);
+        size_t free_slot;
+        if (lc_idmap_find_or_free(map, id, hash, &free_slot) != LC_IDMAP_NONE) {
+            return LC_ERROR_ARGUMENT;
+        }
+        lc_idmap_insert_at(map, hash, (uint32_t)i, free_slot);
+    }
+    return LC_OK;
+}
+
+int lc_engine_image_load(lc_engine *e, const uint8_t *image, size_t size) {
+    LC_ASSERT(e != NULL && (image != NULL || size == 0));
+    if (e->account_count != 0 || e->transfer_count != 0 || e->failed_count != 0) {
+        return LC_ERROR_ARGUMENT; /* only into a new engine */
+    }
+    uint64_t header[IMAGE_HEADER_WORDS];
+    if (size < sizeof header) return LC_ERROR_ARGUMENT;
+    memcpy(header, image, sizeof header);
+    const image_counts n = {header[2], header[3], header[4], header[5], header[6], header[7]};
+    if (header[0] != IMAGE_MAGIC || header[1] != IMAGE_VERSION) return LC_ERROR_ARGUMENT;
+    if (n.accounts > LC_ENGINE_ACCOUNT_COUNT_MAX || n.transfers > LC_ENGINE_TRANSFER_COUNT_MAX ||
+        n.failed > LC_ENGINE_TRANSFER_COUNT_MAX || n.expiries > n.transfers ||
+        n.pending > n.transfers || size != image_size_of(&n)) {
+        return LC_ERROR_ARGUMENT;
+    }
+    int status = grow((void **)&e->cold, &e->cold_capacity, n.accounts, sizeof(cold_account));
+    if (status == LC_OK) {
+        status = grow((void **)&e->hot, &e->hot_capacity, n.accounts, sizeof(hot_account));
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->transfers, &e->transfer_capacity, n.transfers,
+                      sizeof(stored_transfer));
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->transfer_status, &e->status_capacity, n.transfers, 1);
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->failed_ids, &e->failed_capacity, n.failed, sizeof(lc_u128));
+    }
+    if (status == LC_OK) {
+        status = grow((void **)&e->expiries, &e->expiry_capacity, n.expiries, sizeof(expiry));
+    }
+    if (status != LC_OK) return status;
+    const uint8_t *at = image + sizeof header;
+    memcpy(e->hot, at, n.accounts * sizeof(hot_account));
+    at += n.accounts * sizeof(hot_account);
+    memcpy(e->cold, at, n.accounts * sizeof(cold_account));
+    at += n.accounts * sizeof(cold_account);
+    memcpy(e->transfers, at, n.transfers * sizeof(stored_transfer));
+    at += n.transfers * sizeof(stored_transfer);
+    memcpy(e->failed_ids, at, n.failed * sizeof(lc_u128));
+    at += n.failed * sizeof(lc_u128);
+    for (size_t i = 0; i < n.expiries; i++) {
+        memcpy(&e->expiries[i].expires_at_ns, at, 8);
+        memcpy(&e->expiries[i].index, at + 8, 4);
+        at += IMAGE_EXPIRY_SIZE;
+    }
+    memcpy(e->transfer_status, at, n.transfers);
+    at += n.transfers;
+    LC_ASSERT((size_t)(at - image) == size);
+    /* What the engine's own asserts rely on, checked here rather than trusted. */
+    size_t pending = 0;
+    for (size_t i = 0; i < n.transfers; i++) {
+        if (e->transfer_status[i] > TRANSFER_STATUS_EXPIRED) return LC_ERROR_ARGUMENT;
+        pending += e->transfer_status[i] == TRANSFER_STATUS_PENDING;
+    }
+    if (pending != n.pending) return LC_ERROR_ARGUMENT;
+    for (size_t i = 0; i < n.expiries; i++) {
+        const expiry *x = &e->expiries[i];
+        if (x->index >= n.transfers) return LC_ERROR_ARGUMENT;
+        if (expires_at_ns(&e->transfers[x->index]) != x->expires_at_ns) return LC_ERROR_ARGUMENT;
+        if (i > 0 && e->expiries[(i - 1) / 2].expires_at_ns > x->expires_at_ns) {
+            return LC_ERROR_ARGUMENT; /* not a heap */
+        }
+    }
+    e->account_count = n.accounts;
+    e->transfer_count = n.transfers;
+    e->failed_count = n.failed;
+    e->expiry_count = n.expiries;
+    e->pending_count = n.pending;
+    e->last_timestamp_ns = n.last_timestamp_ns;
+    status = rebuild_map(&e->account_map, n.accounts);
+    if (status == LC_OK) status = rebuild_map(&e->transfer_map, n.transfers);
+    if (status == LC_OK) status = rebuild_map(&e->failed_map, n.failed);
+    return status;
+}
