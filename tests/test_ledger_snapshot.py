@@ -108,8 +108,9 @@ def test_read_only_openers_use_the_snapshot_and_write_none(closed_store):
 
 
 def test_a_snapshot_that_cannot_be_written_warns_and_the_store_still_closes(closed_store):
-    path, _ = closed_store
+    path, traffic = closed_store
     ledger = Ledger.open(path)
+    ledger.submit(traffic.batch(5, refused=False), timestamp_ns=T0 + 100 * 10**9)
     os.remove(os.path.join(path, SNAPSHOT_FILE))
     os.mkdir(os.path.join(path, SNAPSHOT_FILE))  # a directory where the file goes
     with warnings.catch_warnings(record=True) as caught:
@@ -187,3 +188,13 @@ def test_timeouts_that_fall_due_after_a_snapshot_make_the_same_block(closed_stor
         second = replayed.submit(refused, timestamp_ns=later)
     assert second[1] is not None, "the fixture has no pending transfer left to time out"
     assert first[1] == second[1]
+
+
+def test_closing_at_the_head_of_the_loaded_snapshot_rewrites_nothing(closed_store):
+    path, _ = closed_store
+    snapshot = os.path.join(path, SNAPSHOT_FILE)
+    before = os.stat(snapshot)
+    with Ledger.open(path) as ledger:
+        assert ledger.opened_from == "snapshot"
+    after = os.stat(snapshot)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)

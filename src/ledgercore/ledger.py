@@ -93,6 +93,7 @@ class Ledger:
         self._broken: BaseException | None = None
         self._opened_from = "blocks"
         self._snapshot_status = "no snapshot"
+        self._snapshot_height: int | None = None  # the head the store's snapshot is of
 
     # ------------------------------------------------------------------------ opening
 
@@ -153,23 +154,35 @@ class Ledger:
         head = store.head()
         hint = CHECK_HINT.format(path=store.path)
 
+        log = self._machine.log  # rebuilt on the pool while the engine loads or replays
+
         def rebuild_log() -> bytes:
-            self._machine.log.append_leaf_hashes(store.log_level(0, head.log_size))
-            return self._machine.log.root()
+            log.append_leaf_hashes(store.log_level(0, head.log_size))
+            return log.root()
 
         snapshot = None
         if head.height > 0:
             snapshot, self._snapshot_status = read_snapshot(store, head.height, head.hash)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledgercore-load") as pool:
-            if snapshot is not None:
-                try:
-                    self._machine.restore(snapshot.sections)
-                except LedgerValueError as error:
-                    self._snapshot_status = f"the snapshot was refused ({error})"
-                    snapshot = None
             log_root = pool.submit(rebuild_log)
             if snapshot is not None:
+                # The file's hash is checked while the engine loads it; a mismatch discards
+                # what was loaded.
+                intact = pool.submit(snapshot.intact)
+                try:
+                    self._machine.restore(snapshot.sections)
+                except (KeyError, ValueError) as error:  # LedgerValueError among them
+                    self._snapshot_status = f"the snapshot was refused ({error})"
+                    snapshot = None
+                if not intact.result():
+                    self._snapshot_status = "the snapshot file does not match its record"
+                    snapshot = None
+                if snapshot is None:
+                    self._machine = Machine(verify_signatures=self._machine.verify_signatures)
+                    self._machine.log = log
+            if snapshot is not None:
                 self._opened_from = "snapshot"
+                self._snapshot_height = head.height
                 self._follow_headers(head, hint)
             else:
                 self._replay_all(pool, head, hint)
@@ -994,18 +1007,26 @@ class Ledger:
         """Close the store and release the writer's lock; calling it again does nothing.
 
         A writer that is not broken first saves a snapshot (ledgercore.snapshot) so that the
-        next open at this head loads the engine in bulk instead of applying every block again;
-        snapshot=False skips it. A snapshot that cannot be written (a full disk, say) is
-        skipped with a warning: the store itself is complete either way.
+        next open at this head loads the engine in bulk instead of applying every block again
+        (unless the store's snapshot is of this head already); snapshot=False skips it. Saving
+        writes the engine's tables, about 130 bytes per transfer. A snapshot that cannot be
+        written (a full disk, say) is skipped with a warning: the store itself is complete
+        either way.
         """
         store = self._store
         if store.closed:
             return
         try:
-            if snapshot and not store.read_only and self._broken is None:
-                head = store.head()
+            head = store.head()
+            if (
+                snapshot
+                and not store.read_only
+                and self._broken is None
+                and head.height != self._snapshot_height
+            ):
                 try:
                     write_snapshot(store, head.height, head.hash, self._machine.sections())
+                    self._snapshot_height = head.height
                 except OSError as error:
                     warnings.warn(
                         f"{store.path}: no snapshot written ({error}); the next open applies "

@@ -52,10 +52,26 @@ _META_KEY = b"snapshot"
 
 @dataclass
 class Snapshot:
-    """A snapshot's sections, as arrays."""
+    """A snapshot's sections, as read-only arrays over the mapped file."""
 
     height: int
     sections: dict[str, numpy.ndarray]
+    prefix: bytes
+    digest: bytes
+
+    def intact(self) -> bool:
+        """Whether the file's bytes are those its meta record vouches for (hashing them, with
+        the GIL released: another thread may load the sections meanwhile)."""
+        return _digest(self.prefix, self.sections.values()) == self.digest
+
+
+def _digest(prefix: bytes, sections: object) -> bytes:
+    """BLAKE3 of the prefix and the BLAKE3 of each section's bytes, in order: every byte of the
+    file counts, and no section needs copying next to another to be hashed."""
+    parts = [prefix]
+    for array in sections:
+        parts.append(blake3(numpy.ascontiguousarray(array).reshape(-1).view(numpy.uint8)))
+    return blake3(b"".join(parts))
 
 
 def write_snapshot(store: object, height: int, head_hash: bytes, sections: dict) -> None:
@@ -82,21 +98,19 @@ def write_snapshot(store: object, height: int, head_hash: bytes, sections: dict)
             file.write(prefix)
             for array in arrays:
                 file.write(array.reshape(-1).view(numpy.uint8))
-        # Hashed as read back: what the record vouches for is what the file holds.
-        written = numpy.fromfile(partial, dtype=numpy.uint8)
-        size, digest = len(written), blake3(written)
-        del written
+            size = file.tell()
         os.replace(partial, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(partial)
         raise
+    digest = _digest(prefix, arrays)
     store.put_meta(_META_KEY, _META.pack(height, head_hash, digest, size))
 
 
 def read_snapshot(store: object, height: int, head_hash: bytes) -> tuple[Snapshot | None, str]:
-    """The store's snapshot if it was made at this head and its bytes are intact, else None;
-    with a few words saying which."""
+    """The store's snapshot if it was made at this head, mapped and parsed, else None; with a
+    few words saying which. Its bytes are checked by `Snapshot.intact`."""
     record = store.meta(_META_KEY)
     if record is None or len(record) != _META.size:
         return None, "no snapshot"
@@ -105,32 +119,40 @@ def read_snapshot(store: object, height: int, head_hash: bytes) -> tuple[Snapsho
         return None, f"the snapshot is of block {made_at}, the head is block {height}"
     path = os.path.join(store.path, SNAPSHOT_FILE)
     try:
-        data = numpy.fromfile(path, dtype=numpy.uint8)
-    except OSError as error:
-        return None, f"the snapshot file cannot be read ({error.strerror})"
-    if len(data) != size or blake3(data) != digest:
-        return None, "the snapshot file does not match its record"
+        if os.path.getsize(path) != size:
+            return None, "the snapshot file does not match its record"
+        data = numpy.memmap(path, dtype=numpy.uint8, mode="r")
+    except (OSError, ValueError) as error:
+        return None, f"the snapshot file cannot be read ({error})"
     try:
-        sections = _parse(data)
+        prefix, sections = _parse(data)
     except (ValueError, KeyError, TypeError) as error:
         return None, f"the snapshot file is malformed ({error})"
-    return Snapshot(height, sections), "loaded"
+    return Snapshot(height, sections, prefix, digest), "loaded"
 
 
-def _parse(data: numpy.ndarray) -> dict[str, numpy.ndarray]:
-    magic, version, length = _PREFIX.unpack_from(data.tobytes()[: _PREFIX.size])
+def _parse(data: numpy.ndarray) -> tuple[bytes, dict[str, numpy.ndarray]]:
+    if len(data) < _PREFIX.size:
+        raise ValueError("shorter than its prefix")
+    magic, version, length = _PREFIX.unpack_from(data[: _PREFIX.size].tobytes())
     if magic != _MAGIC or version != _VERSION:
         raise ValueError(f"format {magic!r} version {version}")
     start = _PREFIX.size + length
-    header = json.loads(data[_PREFIX.size : start].tobytes())
-    sections = {}
+    if start > len(data):
+        raise ValueError("its header runs past the file")
+    prefix = data[:start].tobytes()
+    header = json.loads(prefix[_PREFIX.size :])
+    sections, expected = {}, start
     for entry in header:
         dtype = numpy.dtype(entry["dtype"])
         shape = tuple(int(n) for n in entry["shape"])
         count = int(numpy.prod(shape)) if shape else 1
         first = start + int(entry["offset"])
         stop = first + count * dtype.itemsize
-        if first < start or stop > len(data):
-            raise ValueError(f"section {entry['name']} runs past the file")
+        if first != expected or stop > len(data):
+            raise ValueError(f"section {entry['name']} is not where the sections run")
         sections[entry["name"]] = data[first:stop].view(dtype).reshape(shape)
-    return sections
+        expected = stop
+    if expected != len(data):
+        raise ValueError("bytes past the last section")
+    return prefix, sections
