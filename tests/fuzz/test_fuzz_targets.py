@@ -16,8 +16,9 @@ import fuzz_ed25519
 import fuzz_engine
 import fuzz_proofs
 import fuzz_records
+import fuzz_snapshot
 
-TARGETS = [fuzz_blake3, fuzz_ed25519, fuzz_engine, fuzz_proofs, fuzz_records]
+TARGETS = [fuzz_blake3, fuzz_ed25519, fuzz_engine, fuzz_proofs, fuzz_records, fuzz_snapshot]
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda target: target.__name__)

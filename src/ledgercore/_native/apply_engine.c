@@ -8,6 +8,7 @@
  */
 #include "apply.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "idmap.h"
@@ -1196,6 +1197,38 @@ static int rebuild_map(lc_idmap *map, size_t count) {
     return LC_OK;
 }
 
+/* Each account's pending balances are the sums of the amounts of the pending transfers on
+ * either side of it, whose accounts exist: expiring, posting and voiding assert as much, so an
+ * image that says otherwise is refused here rather than stopping the engine later. */
+static int check_pending_balances(const lc_engine *e) {
+    lc_u128 *sums = calloc(2 * (e->account_count ? e->account_count : 1), sizeof *sums);
+    if (sums == NULL) return LC_ERROR_MEMORY;
+    int status = LC_OK;
+    for (size_t i = 0; i < e->transfer_count && status == LC_OK; i++) {
+        if (e->transfer_status[i] != TRANSFER_STATUS_PENDING) continue;
+        const stored_transfer *t = &e->transfers[i];
+        const uint32_t debit = find_account(e, t->debit_account_id);
+        const uint32_t credit = find_account(e, t->credit_account_id);
+        if (debit == LC_IDMAP_NONE || credit == LC_IDMAP_NONE || debit == credit ||
+            sum_overflows(sums[2 * debit], t->amount) ||
+            sum_overflows(sums[2 * credit + 1], t->amount)) {
+            status = LC_ERROR_ARGUMENT;
+            break;
+        }
+        sums[2 * debit] += t->amount;
+        sums[2 * credit + 1] += t->amount;
+    }
+    for (size_t a = 0; a < e->account_count && status == LC_OK; a++) {
+        const hot_account *account = &e->hot[a];
+        if (sums[2 * a] != account->debits_pending ||
+            sums[2 * a + 1] != account->credits_pending) {
+            status = LC_ERROR_ARGUMENT;
+        }
+    }
+    free(sums);
+    return status;
+}
+
 int lc_engine_image_load(lc_engine *e, const uint8_t *image, size_t size) {
     LC_ASSERT(e != NULL && (image != NULL || size == 0));
     if (e->account_count != 0 || e->transfer_count != 0 || e->failed_count != 0) {
@@ -1256,7 +1289,8 @@ int lc_engine_image_load(lc_engine *e, const uint8_t *image, size_t size) {
     for (size_t i = 0; i < n.expiries; i++) {
         const expiry *x = &e->expiries[i];
         if (x->index >= n.transfers) return LC_ERROR_ARGUMENT;
-        if (expires_at_ns(&e->transfers[x->index]) != x->expires_at_ns) return LC_ERROR_ARGUMENT;
+        const stored_transfer *t = &e->transfers[x->index];
+        if (t->timeout_s == 0 || expires_at_ns(t) != x->expires_at_ns) return LC_ERROR_ARGUMENT;
         if (i > 0 && e->expiries[(i - 1) / 2].expires_at_ns > x->expires_at_ns) {
             return LC_ERROR_ARGUMENT; /* not a heap */
         }
@@ -1270,5 +1304,6 @@ int lc_engine_image_load(lc_engine *e, const uint8_t *image, size_t size) {
     status = rebuild_map(&e->account_map, n.accounts);
     if (status == LC_OK) status = rebuild_map(&e->transfer_map, n.transfers);
     if (status == LC_OK) status = rebuild_map(&e->failed_map, n.failed);
+    if (status == LC_OK) status = check_pending_balances(e);
     return status;
 }
