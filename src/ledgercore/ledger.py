@@ -94,6 +94,7 @@ class Ledger:
         self._opened_from = "blocks"
         self._snapshot_status = "no snapshot"
         self._snapshot_height: int | None = None  # the head the store's snapshot is of
+        self._checked_heights: set[int] = set()  # blocks whose body this ledger has hashed
 
     # ------------------------------------------------------------------------ opening
 
@@ -716,9 +717,11 @@ class Ledger:
         return self._log_records(indices)
 
     def _checked_body(self, height: int) -> Body:
-        """A block's body, refused unless it hashes to its header's body_hash (a ledger opened
-        from a snapshot has not read its bodies before)."""
+        """A block's body, refused unless it hashes to its header's body_hash the first time
+        this ledger reads it (a ledger opened from a snapshot has read no body before)."""
         store = self._store
+        if height in self._checked_heights:
+            return store.body(height)
         raw = store.raw_body(height)
         header = store.block(height)
         if raw is None or header is None or blake3(raw) != header.body_hash:
@@ -726,7 +729,14 @@ class Ledger:
                 f"{store.path}: the body of block {height} is missing or does not match its "
                 f"header's body_hash; " + CHECK_HINT.format(path=store.path)
             )
-        return store.body(height)
+        try:
+            body = Body.from_bytes(raw)
+        except LedgerValueError as error:
+            raise StoreCorruptedError(
+                f"{store.path}: block {height}: {error}; " + CHECK_HINT.format(path=store.path)
+            ) from None
+        self._checked_heights.add(height)
+        return body
 
     def _log_records(self, indices: numpy.ndarray) -> numpy.ndarray:
         """The log's leaf records at these indices, read from their blocks' bodies."""
