@@ -547,7 +547,7 @@ class Store:
         return slot, height
 
     def disk_size(self) -> int:
-        """Bytes of the store's files on disk."""
+        """Bytes of the store's files on disk (the ledger's snapshot, if any, among them)."""
         total = 0
         for name in os.listdir(self.path):
             with contextlib.suppress(OSError):
