@@ -569,3 +569,21 @@ def test_broken_invariant_undoes_the_whole_batch(engine):
     assert [balances(engine, n) for n in range(1, 8)] == expected
     assert engine.transfer_count == count
     assert submit(engine, transfer(3, amount=1), transfer(2, amount=3)) == ["ok", "ok"]
+
+
+def test_a_ledger_total_past_2_to_the_128_is_no_broken_invariant():
+    """Each account's balances fit in 128 bits, but a ledger's sums over its accounts need not:
+    two transfers of nearly 2^128 between different pairs are legitimate."""
+    engine = Engine()
+    engine.create_accounts(records.accounts([account(n) for n in (1, 2, 3, 4)]))
+    big = records.AMOUNT_MAX - 1
+    batch = records.transfers([transfer(1, 1, 2, big), transfer(2, 3, 4, big)])
+    assert engine.submit(batch, verify_signatures=False).tolist() == [TR.ok, TR.ok]
+    (debits_pending, debits_posted, credits_pending, credits_posted) = engine.check_invariants()[1]
+    assert debits_posted == credits_posted == 2 * big
+    assert debits_pending == credits_pending == 0
+    engine._native.break_account_for_test(
+        numpy.array([1, 0], dtype=numpy.uint64), numpy.array([1, 0], dtype=numpy.uint64)
+    )
+    with pytest.raises(InvariantError, match="posted debits equal posted credits"):
+        engine.check_invariants()

@@ -104,6 +104,12 @@ typedef struct lc_ledger_totals {
     lc_u128 debits_posted;
     lc_u128 credits_pending;
     lc_u128 credits_posted;
+    /* How many times each sum above passed 2^128: a ledger's total may, though no account's
+     * balance can (each sum is carries * 2^128 + the field). */
+    uint64_t debits_pending_carries;
+    uint64_t debits_posted_carries;
+    uint64_t credits_pending_carries;
+    uint64_t credits_posted_carries;
 } lc_ledger_totals;
 
 /* A new, empty engine; the seeds key its hash tables (pass random ones). NULL if out of memory. */

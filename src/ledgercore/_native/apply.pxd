@@ -46,6 +46,10 @@ cdef extern from "apply.h" nogil:
         lc_u128 debits_posted
         lc_u128 credits_pending
         lc_u128 credits_posted
+        uint64_t debits_pending_carries
+        uint64_t debits_posted_carries
+        uint64_t credits_pending_carries
+        uint64_t credits_posted_carries
 
     lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1)
     void lc_engine_free(lc_engine *engine)

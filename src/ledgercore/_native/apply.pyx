@@ -83,6 +83,11 @@ def signing_bytes(transfers not None):
     return out
 
 
+cdef object wide_int(const lc_u128 *low, uint64_t carries):
+    """carries * 2^128 + low, as a Python int."""
+    return u128_int(low) + (int(carries) << 128)
+
+
 cdef class NativeEngine:
     """Accounts and transfers in native memory; see ledgercore.engine.Engine."""
 
@@ -331,10 +336,10 @@ cdef class NativeEngine:
             check_status(status, "check_invariants")
             return {
                 totals[i].ledger: (
-                    u128_int(&totals[i].debits_pending),
-                    u128_int(&totals[i].debits_posted),
-                    u128_int(&totals[i].credits_pending),
-                    u128_int(&totals[i].credits_posted),
+                    wide_int(&totals[i].debits_pending, totals[i].debits_pending_carries),
+                    wide_int(&totals[i].debits_posted, totals[i].debits_posted_carries),
+                    wide_int(&totals[i].credits_pending, totals[i].credits_pending_carries),
+                    wide_int(&totals[i].credits_posted, totals[i].credits_posted_carries),
                 )
                 for i in range(ledger_count)
             }
