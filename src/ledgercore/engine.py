@@ -535,7 +535,8 @@ class Engine:
         pending, and no balance breaks its account's flags.
 
         Returns:
-            {ledger: (debits_pending, debits_posted, credits_pending, credits_posted)}.
+            {ledger: (debits_pending, debits_posted, credits_pending, credits_posted)}: sums
+            over the ledger's accounts, which may pass 2^128 though no balance can.
 
         Raises:
             InvariantError: an invariant is broken, naming it.
