@@ -178,8 +178,11 @@ def team_check(const uint8_t[:, ::1] public_keys not None, messages,
     return batch_call(public_keys, messages, signatures, threads, True)
 
 
-cdef tuple batch_call(const uint8_t[:, ::1] public_keys, messages,
-                      const uint8_t[:, ::1] signatures, unsigned int threads, bint team_only):
+cdef object checked_messages(const uint8_t[:, ::1] public_keys, messages,
+                             const uint8_t[:, ::1] signatures, unsigned int threads):
+    """The arguments of a batch, checked: the messages back as a C-contiguous 2-D uint8 array
+    or as a tuple (which keeps every message alive while the GIL is released, even if another
+    thread, or a buffer export run later, changes the caller's list meanwhile)."""
     cdef Py_ssize_t count = public_keys.shape[0]
     cdef size_t key_size = public_keys.shape[1]
     if key_size != 32 and key_size != LC_ED25519_DECODED_KEY_SIZE:
@@ -192,20 +195,27 @@ cdef tuple batch_call(const uint8_t[:, ::1] public_keys, messages,
         raise ValueError(f"signatures: {signatures.shape[0]} rows for {count} public keys")
     if threads < 1 or threads > LC_THREAD_COUNT_MAX:
         raise ValueError(f"threads: expected 1..{LC_THREAD_COUNT_MAX}, got {threads}")
-    cdef const uint8_t[:, ::1] message_rows = None
     if isinstance(messages, numpy.ndarray):
         if messages.ndim != 2 or messages.dtype != numpy.uint8:
             raise ValueError(f"messages: expected a 2-D uint8 array, got {messages.ndim}-D "
                              f"{messages.dtype}")
         if not messages.flags.c_contiguous:
             raise ValueError("messages: expected a C-contiguous array")
-        message_rows = messages
     else:
-        # A tuple keeps every message alive while the GIL is released, even if another thread
-        # (or a buffer export run below) changes the caller's list meanwhile.
         messages = messages if type(messages) is tuple else tuple(messages)
     if len(messages) != count:
         raise ValueError(f"messages: {len(messages)} messages for {count} public keys")
+    return messages
+
+
+cdef tuple batch_call(const uint8_t[:, ::1] public_keys, messages,
+                      const uint8_t[:, ::1] signatures, unsigned int threads, bint team_only):
+    cdef Py_ssize_t count = public_keys.shape[0]
+    cdef size_t key_size = public_keys.shape[1]
+    messages = checked_messages(public_keys, messages, signatures, threads)
+    cdef const uint8_t[:, ::1] message_rows = None
+    if isinstance(messages, numpy.ndarray):
+        message_rows = messages
     valid = numpy.zeros(count, dtype=numpy.bool_)
     if count == 0:
         return True, valid
@@ -323,28 +333,10 @@ cdef class PendingVerification:
                    const uint8_t[:, ::1] signatures, unsigned int threads) except -1:
         cdef Py_ssize_t count = public_keys.shape[0]
         cdef size_t key_size = public_keys.shape[1]
-        if key_size != 32 and key_size != LC_ED25519_DECODED_KEY_SIZE:
-            raise ValueError(f"public_keys: expected shape (n, 32), got (n, {key_size})")
-        if count > LC_BATCH_SIZE_MAX:
-            raise ValueError(f"public_keys: {count} keys, at most {LC_BATCH_SIZE_MAX}")
-        if signatures.shape[1] != 64:
-            raise ValueError(f"signatures: expected shape (n, 64), got (n, {signatures.shape[1]})")
-        if signatures.shape[0] != count:
-            raise ValueError(f"signatures: {signatures.shape[0]} rows for {count} public keys")
-        if threads < 1 or threads > LC_THREAD_COUNT_MAX:
-            raise ValueError(f"threads: expected 1..{LC_THREAD_COUNT_MAX}, got {threads}")
+        messages = checked_messages(public_keys, messages, signatures, threads)
         cdef const uint8_t[:, ::1] message_rows = None
         if isinstance(messages, numpy.ndarray):
-            if messages.ndim != 2 or messages.dtype != numpy.uint8:
-                raise ValueError(f"messages: expected a 2-D uint8 array, got {messages.ndim}-D "
-                                 f"{messages.dtype}")
-            if not messages.flags.c_contiguous:
-                raise ValueError("messages: expected a C-contiguous array")
             message_rows = messages
-        else:
-            messages = messages if type(messages) is tuple else tuple(messages)
-        if len(messages) != count:
-            raise ValueError(f"messages: {len(messages)} messages for {count} public keys")
         self.owner = owner
         self.count = count
         # Held until the batch is done: the queue's thread reads them without the GIL.
