@@ -208,52 +208,89 @@ cdef object checked_messages(const uint8_t[:, ::1] public_keys, messages,
     return messages
 
 
+@cython.no_gc_clear
+cdef class MessageTable:
+    """A batch's messages as the native code reads them: a pointer and a size per message,
+    with the buffers of a sequence's items held until release() (or the table's end)."""
+
+    cdef object messages  # the rows array or the tuple: it keeps every item alive
+    cdef const uint8_t **pointers
+    cdef size_t *sizes
+    cdef Py_buffer *views
+    cdef char *has_view
+    cdef Py_ssize_t count
+
+    cdef int fill(self, messages, Py_ssize_t count, str what) except -1:
+        """messages as checked_messages gives them, for count > 0."""
+        self.messages = messages
+        self.count = count
+        rows = isinstance(messages, numpy.ndarray)
+        self.pointers = <const uint8_t **>malloc(count * sizeof(uint8_t *))
+        self.sizes = <size_t *>malloc(count * sizeof(size_t))
+        if not rows:
+            self.views = <Py_buffer *>malloc(count * sizeof(Py_buffer))
+            self.has_view = <char *>malloc(count)
+            if self.has_view != NULL:
+                memset(self.has_view, 0, count)
+        if self.pointers == NULL or self.sizes == NULL or (not rows and (self.views == NULL or
+                                                                         self.has_view == NULL)):
+            self.release()
+            raise MemoryError(what)
+        try:
+            if rows:
+                fill_rows(messages, self.pointers, self.sizes)
+            else:
+                fill_sequence(messages, count, self.pointers, self.sizes, self.views,
+                              self.has_view)
+        except BaseException:
+            self.release()
+            raise
+        return 0
+
+    cdef void release(self):
+        cdef Py_ssize_t i
+        if self.has_view != NULL:
+            for i in range(self.count):
+                if self.has_view[i]:
+                    PyBuffer_Release(&self.views[i])
+        free(self.pointers)
+        free(self.sizes)
+        free(self.views)
+        free(self.has_view)
+        self.pointers = NULL
+        self.sizes = NULL
+        self.views = NULL
+        self.has_view = NULL
+
+    def __dealloc__(self):
+        self.release()
+
+
 cdef tuple batch_call(const uint8_t[:, ::1] public_keys, messages,
                       const uint8_t[:, ::1] signatures, unsigned int threads, bint team_only):
     cdef Py_ssize_t count = public_keys.shape[0]
     cdef size_t key_size = public_keys.shape[1]
     messages = checked_messages(public_keys, messages, signatures, threads)
-    cdef const uint8_t[:, ::1] message_rows = None
-    if isinstance(messages, numpy.ndarray):
-        message_rows = messages
     valid = numpy.zeros(count, dtype=numpy.bool_)
     if count == 0:
         return True, valid
     cdef uint8_t[::1] out = valid.view(numpy.uint8)
-    cdef const uint8_t **pointers = <const uint8_t **>malloc(count * sizeof(uint8_t *))
-    cdef size_t *sizes = <size_t *>malloc(count * sizeof(size_t))
-    cdef Py_buffer *views = NULL
-    cdef char *has_view = NULL
-    if message_rows is None:
-        views = <Py_buffer *>malloc(count * sizeof(Py_buffer))
-        has_view = <char *>malloc(count)
-    if pointers == NULL or sizes == NULL or (message_rows is None and
-                                             (views == NULL or has_view == NULL)):
-        free(pointers); free(sizes); free(views); free(has_view)
-        raise MemoryError("verify_batch")
-    if has_view != NULL:
-        memset(has_view, 0, count)
+    cdef MessageTable table = MessageTable()
+    table.fill(messages, count, "verify_batch")
     cdef int status
-    cdef Py_ssize_t i
     try:
-        if message_rows is None:
-            fill_sequence(messages, count, pointers, sizes, views, has_view)
-        else:
-            fill_rows(message_rows, pointers, sizes)
         with nogil:
             if team_only:
-                status = lc_ed25519_team_check(&public_keys[0, 0], key_size, pointers, sizes,
-                                               &signatures[0, 0], count, threads, &out[0])
+                status = lc_ed25519_team_check(&public_keys[0, 0], key_size, table.pointers,
+                                               table.sizes, &signatures[0, 0], count, threads,
+                                               &out[0])
             else:
-                status = lc_ed25519_verify_batch(&public_keys[0, 0], key_size, pointers, sizes,
-                                                 &signatures[0, 0], count, threads, &out[0])
+                status = lc_ed25519_verify_batch(&public_keys[0, 0], key_size, table.pointers,
+                                                 table.sizes, &signatures[0, 0], count, threads,
+                                                 &out[0])
         check_status(status if status < 0 else LC_OK, "verify_batch")
     finally:
-        if has_view != NULL:
-            for i in range(count):
-                if has_view[i]:
-                    PyBuffer_Release(&views[i])
-        free(pointers); free(sizes); free(views); free(has_view)
+        table.release()
     return status == 1 or not team_only, valid
 
 
@@ -321,12 +358,8 @@ cdef class PendingVerification:
 
     cdef lc_verify_job job
     cdef VerifyQueue owner
-    cdef object keys_held, messages_held, signatures_held, valid
-    cdef const uint8_t **pointers
-    cdef size_t *sizes
-    cdef Py_buffer *views
-    cdef char *has_view
-    cdef Py_ssize_t count
+    cdef object keys_held, signatures_held, valid
+    cdef MessageTable table
     cdef bint queued, finished
 
     cdef int start(self, VerifyQueue owner, const uint8_t[:, ::1] public_keys, messages,
@@ -334,45 +367,21 @@ cdef class PendingVerification:
         cdef Py_ssize_t count = public_keys.shape[0]
         cdef size_t key_size = public_keys.shape[1]
         messages = checked_messages(public_keys, messages, signatures, threads)
-        cdef const uint8_t[:, ::1] message_rows = None
-        if isinstance(messages, numpy.ndarray):
-            message_rows = messages
         self.owner = owner
-        self.count = count
         # Held until the batch is done: the queue's thread reads them without the GIL.
         self.keys_held = public_keys
-        self.messages_held = messages
         self.signatures_held = signatures
         self.valid = numpy.zeros(count, dtype=numpy.bool_)
         if count == 0:
             self.finished = True
             return 0
-        self.pointers = <const uint8_t **>malloc(count * sizeof(uint8_t *))
-        self.sizes = <size_t *>malloc(count * sizeof(size_t))
-        if message_rows is None:
-            self.views = <Py_buffer *>malloc(count * sizeof(Py_buffer))
-            self.has_view = <char *>malloc(count)
-            if self.has_view != NULL:
-                memset(self.has_view, 0, count)
-        if self.pointers == NULL or self.sizes == NULL or (message_rows is None and
-                                                           (self.views == NULL or
-                                                            self.has_view == NULL)):
-            self.release()
-            raise MemoryError("VerifyQueue.submit")
-        try:
-            if message_rows is None:
-                fill_sequence(messages, count, self.pointers, self.sizes, self.views,
-                              self.has_view)
-            else:
-                fill_rows(message_rows, self.pointers, self.sizes)
-        except BaseException:
-            self.release()
-            raise
+        self.table = MessageTable()
+        self.table.fill(messages, count, "VerifyQueue.submit")
         cdef uint8_t[::1] out = self.valid.view(numpy.uint8)
         self.job.public_keys = &public_keys[0, 0]
         self.job.key_size = key_size
-        self.job.messages = self.pointers
-        self.job.message_sizes = self.sizes
+        self.job.messages = self.table.pointers
+        self.job.message_sizes = self.table.sizes
         self.job.signatures = &signatures[0, 0]
         self.job.count = count
         self.job.thread_count = threads
@@ -381,21 +390,6 @@ cdef class PendingVerification:
         self.queued = True
         return 0
 
-    cdef void release(self):
-        cdef Py_ssize_t i
-        if self.has_view != NULL:
-            for i in range(self.count):
-                if self.has_view[i]:
-                    PyBuffer_Release(&self.views[i])
-        free(self.pointers)
-        free(self.sizes)
-        free(self.views)
-        free(self.has_view)
-        self.pointers = NULL
-        self.sizes = NULL
-        self.views = NULL
-        self.has_view = NULL
-
     cdef void wait(self):
         if self.finished:
             return
@@ -403,7 +397,8 @@ cdef class PendingVerification:
             with nogil:
                 lc_verify_queue_wait(self.owner.queue, &self.job)
         self.finished = True
-        self.release()
+        if self.table is not None:
+            self.table.release()
 
     def result(self):
         """A (n,) bool array: whether each signature is valid (waits for the batch)."""
