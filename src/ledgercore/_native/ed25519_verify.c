@@ -62,6 +62,13 @@ static void decode_key_record(uint8_t *record, const uint8_t key[32]) {
     memcpy(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4);
 }
 
+/* Whether a decoded key record came from decode_key_record (its tag) and holds a key that
+ * decodes under rule 2. */
+static int key_record_usable(const uint8_t *record) {
+    return memcmp(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) == 0 &&
+           record[DECODED_KEY_VALID_OFFSET] == 1;
+}
+
 /* One signature to check: key_record is NULL for a raw key, else a decoded key record whose first
  * 32 bytes are the key. The prepared results land in R, A, k and S. */
 typedef struct {
@@ -80,10 +87,8 @@ static int prepare(const signature_job *job) {
     if (!lc_sc25519_is_canonical(job->signature + 32)) return 0; /* rule 1: S < L */
     if (job->key_record != NULL) {
         /* rule 2, decided when the record was made */
-        const uint8_t *record = job->key_record;
-        if (memcmp(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) != 0) return 0;
-        if (record[DECODED_KEY_VALID_OFFSET] != 1) return 0;
-        memcpy(job->A, record + DECODED_KEY_POINT_OFFSET, sizeof *job->A);
+        if (!key_record_usable(job->key_record)) return 0;
+        memcpy(job->A, job->key_record + DECODED_KEY_POINT_OFFSET, sizeof *job->A);
     } else if (!decode_point(job->A, job->key)) {
         return 0; /* rule 2: y < p, on the curve, no negative zero */
     }
@@ -649,13 +654,17 @@ static size_t units_of(size_t items, size_t per_unit) {
     return (items + per_unit - 1) / per_unit;
 }
 
+/* The end of the unit of per_unit items that starts at start, among total items. */
+static size_t unit_end(size_t start, size_t per_unit, size_t total) {
+    return start + per_unit < total ? start + per_unit : total;
+}
+
 /* Step 1: the distinct keys' points (decoded now for raw keys), in MSM points count + u. */
 static void team_keys_unit(team_job *t, size_t unit, ge25519_p3 *buckets, uint8_t *filled) {
     (void)buckets;
     (void)filled;
     const size_t start = unit * TEAM_KEYS_PER_UNIT;
-    size_t end = start + TEAM_KEYS_PER_UNIT;
-    if (end > t->cache.record_count) end = t->cache.record_count;
+    const size_t end = unit_end(start, TEAM_KEYS_PER_UNIT, t->cache.record_count);
     const int decoded = t->batch->key_size == LC_ED25519_DECODED_KEY_SIZE;
     for (size_t u = start; u < end; u++) {
         uint8_t *record = t->cache.records + u * LC_ED25519_DECODED_KEY_SIZE;
@@ -665,8 +674,7 @@ static void team_keys_unit(team_job *t, size_t unit, ge25519_p3 *buckets, uint8_
             decode_key_record(record, key);
         }
         const size_t point = t->count + u;
-        if (memcmp(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4) == 0 &&
-            record[DECODED_KEY_VALID_OFFSET] == 1) {
+        if (key_record_usable(record)) {
             memcpy(&t->affine[point], record + DECODED_KEY_POINT_OFFSET, sizeof t->affine[point]);
             ge25519_affine_to_niels(&t->niels[point], &t->affine[point]);
         }
@@ -681,8 +689,7 @@ static void team_signatures_unit(team_job *t, size_t unit, ge25519_p3 *buckets,
     (void)filled;
     const batch_job *job = t->batch;
     const size_t start = unit * TEAM_SIGNATURES_PER_UNIT;
-    size_t end = start + TEAM_SIGNATURES_PER_UNIT;
-    if (end > t->count) end = t->count;
+    const size_t end = unit_end(start, TEAM_SIGNATURES_PER_UNIT, t->count);
     for (size_t i = start; i < end; i++) {
         ge25519_affine A;
         uint64_t k[4], S[4];
@@ -736,8 +743,7 @@ static void team_recode_unit(team_job *t, size_t unit, ge25519_p3 *buckets, uint
     (void)filled;
     const size_t points = t->plan.count;
     const size_t start = unit * TEAM_POINTS_PER_UNIT;
-    size_t end = start + TEAM_POINTS_PER_UNIT;
-    if (end > points) end = points;
+    const size_t end = unit_end(start, TEAM_POINTS_PER_UNIT, points);
     for (size_t p = start > t->count ? start : t->count; p < end; p++) {
         lc_sc25519_reduce512(t->scalars[p], t->key_wide[p - t->count]);
     }
@@ -900,6 +906,26 @@ static int team_verify(batch_job *job, uint32_t thread_count) {
     return result;
 }
 
+/* The job of a batch call, its arguments checked (all but count, which each caller bounds). */
+static void batch_job_init(batch_job *job, const uint8_t *public_keys, size_t key_size,
+                           const uint8_t *const *messages, const size_t *message_sizes,
+                           const uint8_t *signatures, size_t count, uint32_t thread_count,
+                           uint8_t *valid) {
+    LC_ASSERT(thread_count >= 1 && thread_count <= LC_THREAD_COUNT_MAX);
+    LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_DECODED_KEY_SIZE);
+    LC_ASSERT(public_keys && messages && message_sizes && signatures && valid);
+    memset(job, 0, sizeof *job);
+    job->public_keys = public_keys;
+    job->key_size = key_size;
+    job->messages = messages;
+    job->message_sizes = message_sizes;
+    job->signatures = signatures;
+    job->count = count;
+    job->valid = valid;
+    atomic_init(&job->next_chunk, 0);
+    atomic_init(&job->status, LC_OK);
+}
+
 int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
                             const uint8_t *const *messages, const size_t *message_sizes,
                             const uint8_t *signatures, size_t count, uint32_t thread_count,
@@ -908,12 +934,9 @@ int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
     LC_ASSERT(thread_count >= 1 && thread_count <= LC_THREAD_COUNT_MAX);
     LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_DECODED_KEY_SIZE);
     if (count == 0) return LC_OK;
-    LC_ASSERT(public_keys && messages && message_sizes && signatures && valid);
-    batch_job job = {.public_keys = public_keys, .key_size = key_size, .messages = messages,
-                     .message_sizes = message_sizes, .signatures = signatures, .count = count,
-                     .valid = valid};
-    atomic_init(&job.next_chunk, 0);
-    atomic_init(&job.status, LC_OK);
+    batch_job job;
+    batch_job_init(&job, public_keys, key_size, messages, message_sizes, signatures, count,
+                   thread_count, valid);
     if (thread_count > 1 && count >= LC_ED25519_TEAM_SIGNATURES_MIN &&
         count <= LC_ED25519_CHUNK_SIZE_MAX) {
         const int holds = team_verify(&job, thread_count);
@@ -944,14 +967,9 @@ int lc_ed25519_team_check(const uint8_t *public_keys, size_t key_size,
                           const uint8_t *signatures, size_t count, uint32_t thread_count,
                           uint8_t *valid) {
     LC_ASSERT(count >= 1 && count <= LC_ED25519_CHUNK_SIZE_MAX);
-    LC_ASSERT(thread_count >= 1 && thread_count <= LC_THREAD_COUNT_MAX);
-    LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_DECODED_KEY_SIZE);
-    LC_ASSERT(public_keys && messages && message_sizes && signatures && valid);
-    batch_job job = {.public_keys = public_keys, .key_size = key_size, .messages = messages,
-                     .message_sizes = message_sizes, .signatures = signatures, .count = count,
-                     .valid = valid};
-    atomic_init(&job.next_chunk, 0);
-    atomic_init(&job.status, LC_OK);
+    batch_job job;
+    batch_job_init(&job, public_keys, key_size, messages, message_sizes, signatures, count,
+                   thread_count, valid);
     memset(valid, 0, count);
     return team_verify(&job, thread_count);
 }
