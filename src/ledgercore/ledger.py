@@ -204,47 +204,50 @@ class Ledger:
     def _follow_headers(self, head: BlockHeader, hint: str) -> None:
         """Check that every stored header names its predecessor's hash, up to the head."""
         store = self._store
-        previous = None
+        previous: BlockHeader | None = None
         for height in range(head.height + 1):
-            header = store.block(height)
-            if header is None:
-                raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
-            if previous is not None and header.prev_hash != previous.hash:
-                raise StoreCorruptedError(
-                    f"{store.path}: block {height} does not name block {height - 1}'s hash "
-                    f"as its previous; {hint}"
-                )
-            self._log_sizes.append(header.log_size)
-            previous = header
+            previous = self._linked(height, store.block(height), previous, hint)
+            self._log_sizes.append(previous.log_size)
 
     def _replay_all(self, pool: ThreadPoolExecutor, head: BlockHeader, hint: str) -> None:
         """Apply every stored block again, in order, reading bodies ahead on the pool."""
         store = self._store
         previous = None
         for height, header, raw in _read_ahead(pool, store, head.height + 1, window=6):
-            if header is None:
-                raise StoreCorruptedError(f"{store.path}: block {height} is missing; {hint}")
-            if previous is not None and header.prev_hash != previous.hash:
-                raise StoreCorruptedError(
-                    f"{store.path}: block {height} does not name block {height - 1}'s hash "
-                    f"as its previous; {hint}"
-                )
+            previous = self._linked(height, header, previous, hint)
             if raw is None:
-                raise StoreCorruptedError(
-                    f"{store.path}: the body of block {height} is missing or does not match "
-                    f"its header's body_hash; {hint}"
-                )
-            self._replay(height, header, raw, hint)
-            self._log_sizes.append(header.log_size)
-            previous = header
+                raise _body_refused(store, height)
+            self._replay(height, previous, raw, hint)
+            self._log_sizes.append(previous.log_size)
+
+    def _linked(
+        self, height: int, header: BlockHeader | None, previous: BlockHeader | None, hint: str
+    ) -> BlockHeader:
+        """The header of block `height`, refused if it is missing or does not name its
+        predecessor's hash."""
+        path = self._store.path
+        if header is None:
+            raise StoreCorruptedError(f"{path}: block {height} is missing; {hint}")
+        if previous is not None and header.prev_hash != previous.hash:
+            raise StoreCorruptedError(
+                f"{path}: block {height} does not name block {height - 1}'s hash "
+                f"as its previous; {hint}"
+            )
+        return header
+
+    def _parse_body(self, height: int, raw: bytes) -> Body:
+        """A checked body's bytes, parsed; StoreCorruptedError if they are malformed."""
+        try:
+            return Body.from_bytes(raw)
+        except LedgerValueError as error:
+            raise StoreCorruptedError(
+                f"{self._store.path}: block {height}: {error}; "
+                + CHECK_HINT.format(path=self._store.path)
+            ) from None
 
     def _replay(self, height: int, header: BlockHeader, raw: bytes, hint: str) -> None:
         """Apply one stored block again and compare its results with the stored ones."""
-        try:
-            body = Body.from_bytes(raw)
-        except LedgerValueError as error:
-            message = f"{self._store.path}: block {height}: {error}; {hint}"
-            raise StoreCorruptedError(message) from None
+        body = self._parse_body(height, raw)
         if body.kind == BlockKind.accounts:
             step = self._machine.accounts(body.records, header.timestamp_ns, commit=False)
         elif body.kind == BlockKind.transfers:
@@ -722,19 +725,10 @@ class Ledger:
         store = self._store
         if height in self._checked_heights:
             return store.body(height)
-        raw = store.raw_body(height)
-        header = store.block(height)
-        if raw is None or header is None or blake3(raw) != header.body_hash:
-            raise StoreCorruptedError(
-                f"{store.path}: the body of block {height} is missing or does not match its "
-                f"header's body_hash; " + CHECK_HINT.format(path=store.path)
-            )
-        try:
-            body = Body.from_bytes(raw)
-        except LedgerValueError as error:
-            raise StoreCorruptedError(
-                f"{store.path}: block {height}: {error}; " + CHECK_HINT.format(path=store.path)
-            ) from None
+        _, raw = _read_checked(store, height)
+        if raw is None:
+            raise _body_refused(store, height)
+        body = self._parse_body(height, raw)
         self._checked_heights.add(height)
         return body
 
@@ -1077,11 +1071,7 @@ def _read_ahead(
     pool; the body is None when it is missing or does not hash to the header's body_hash."""
 
     def fetch(height: int) -> tuple[int, BlockHeader | None, bytes | None]:
-        header = store.block(height)
-        raw = store.raw_body(height)
-        if header is None or raw is None or blake3(raw) != header.body_hash:
-            raw = None
-        return height, header, raw
+        return (height, *_read_checked(store, height))
 
     pending: list[Future[tuple[int, BlockHeader | None, bytes | None]]] = []
     for height in range(count):
@@ -1090,6 +1080,23 @@ def _read_ahead(
             yield pending.pop(0).result()
     for future in pending:
         yield future.result()
+
+
+def _read_checked(store: Store, height: int) -> tuple[BlockHeader | None, bytes | None]:
+    """A block's header and raw body; the body is None when it is missing or does not hash to
+    the header's body_hash."""
+    header = store.block(height)
+    raw = store.raw_body(height)
+    if header is None or raw is None or blake3(raw) != header.body_hash:
+        raw = None
+    return header, raw
+
+
+def _body_refused(store: Store, height: int) -> StoreCorruptedError:
+    return StoreCorruptedError(
+        f"{store.path}: the body of block {height} is missing or does not match its header's "
+        f"body_hash; " + CHECK_HINT.format(path=store.path)
+    )
 
 
 def _check_clock(timestamp_ns: int | None) -> int | None:
