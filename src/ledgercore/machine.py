@@ -285,11 +285,12 @@ class Machine:
         # perhaps at this very moment on another thread.
         assert self.engine.account_count == 0 and self.engine.transfer_count == 0
         engine = Engine.load_image(sections["engine"])
-        log_timestamps = numpy.asarray(sections["log_timestamps"], "<u8")
-        account_timestamps = numpy.asarray(sections["account_timestamps"], "<u8")
-        account_ids = numpy.ascontiguousarray(sections["account_ids"], numpy.uint8)
-        expiry_ns = numpy.asarray(sections["expiry_ns"], "<u8")
-        expiry_ids = numpy.asarray(sections["expiry_ids"], "<u8").reshape(-1, 2)
+        # Copies: the sections may be views of a mapped file, which the next close replaces.
+        log_timestamps = numpy.array(sections["log_timestamps"], "<u8")
+        account_timestamps = numpy.array(sections["account_timestamps"], "<u8")
+        account_ids = numpy.array(sections["account_ids"], numpy.uint8)
+        expiry_ns = numpy.array(sections["expiry_ns"], "<u8")
+        expiry_ids = numpy.array(sections["expiry_ids"], "<u8").reshape(-1, 2)
         if (
             len(log_timestamps) != engine.transfer_count
             or len(account_timestamps) != engine.account_count
@@ -304,8 +305,8 @@ class Machine:
         self.account_timestamps.append(account_timestamps)
         self.account_ids = _Growing("V16")
         self.account_ids.append(account_ids.view("V16").ravel())
-        self._expiry_ns = expiry_ns.copy()
-        self._expiry_ids = expiry_ids.copy()
+        self._expiry_ns = expiry_ns
+        self._expiry_ids = expiry_ids
 
     # ------------------------------------------------------------------------ positions
 
