@@ -406,24 +406,17 @@ def run(ctx: Any) -> list:
             batch_latency_p99_ms=float(numpy.percentile(numpy.array(unsigned.latencies), 99)) * 1e3,
             **common,
         ),
-        ctx.result(
-            group=GROUP,
-            operation=f"reopen a store of {transfer_count:,} transfers, from its snapshot",
-            items=transfer_count,
-            seconds=reopen,
-            baseline="verify_chain: recompute it from genesis, signatures included",
-            baseline_seconds=report.seconds,
-            baseline_items=transfer_count,
-            **common,
-        ),
-        ctx.result(
-            group=GROUP,
-            operation=f"reopen a store of {transfer_count:,} transfers, applying its blocks",
-            items=transfer_count,
-            seconds=replay,
-            baseline="verify_chain: recompute it from genesis, signatures included",
-            baseline_seconds=report.seconds,
-            baseline_items=transfer_count,
-            **common,
+        *(
+            ctx.result(
+                group=GROUP,
+                operation=f"reopen a store of {transfer_count:,} transfers, {how}",
+                items=transfer_count,
+                seconds=seconds,
+                baseline="verify_chain: recompute it from genesis, signatures included",
+                baseline_seconds=report.seconds,
+                baseline_items=transfer_count,
+                **common,
+            )
+            for how, seconds in (("from its snapshot", reopen), ("applying its blocks", replay))
         ),
     ]
