@@ -76,6 +76,30 @@ def test_stopping_early_leaves_the_later_batches_unapplied(tmp_path):
         assert header is not None and header.height == first.height + 1
 
 
+def test_accounts_created_between_yields_sign_the_batches_read_ahead(tmp_path):
+    # Batches are read and their signatures queued ahead of the one applied: an account the
+    # caller creates after a yield must still count as known for the batches already read.
+    traffic = Traffic(6, seed=11)
+    newcomers = Traffic(4, seed=12)
+    newcomers.account_ids = [101, 102, 103, 104]
+    later = [newcomers.batch(15, refused=False, pending=False) for _ in range(4)]
+    batches = [traffic.batch(15, refused=False, pending=False), *later]
+    for batch in later:
+        batch["id"][:, 0] += 10_000
+        newcomers.sign(batch)
+    with Ledger.open(tmp_path / "ledger") as ledger:
+        ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
+        stream = ledger.submit_many(batches, timestamps_ns=clocks(len(batches)))
+        results, _ = next(stream)
+        assert (results == TR.ok).all()
+        accounts = newcomers.accounts()
+        ledger.create_accounts(accounts, timestamp_ns=clocks(1)[0])
+        for results, header in stream:
+            assert results.tolist() == [TR.ok] * 15
+            assert header is not None
+        assert ledger.verify_chain(progress=False).ok
+
+
 def test_a_bad_batch_is_refused_after_the_batches_before_it_are_yielded(tmp_path):
     traffic, batches = traffic_batches(3, 20, 9)
     malformed = numpy.zeros(3, dtype=numpy.int64)

@@ -42,6 +42,7 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import time
@@ -69,6 +70,9 @@ from ledgercore.verify import ChainReport, verify_store
 __all__ = ["Ledger"]
 
 _U128_IDS = Iterable[int] | numpy.ndarray
+
+VERIFY_AHEAD_BATCHES = 2
+"""Batches submit_many reads and queues for verification beyond the one it is applying."""
 
 
 class Ledger:
@@ -367,7 +371,8 @@ class Ledger:
         the iteration early leaves the batches after the last one yielded unapplied.
 
         Args:
-            batches: an iterable of TRANSFER_DTYPE arrays (or their bytes), read one ahead.
+            batches: an iterable of TRANSFER_DTYPE arrays (or their bytes), read up to
+                VERIFY_AHEAD_BATCHES ahead of the one being applied.
             timestamps_ns: each batch's clock in ns (None entries, or None for all: the wall
                 clock); it never goes back.
             timings: if given, a dict per batch is appended, with the seconds of "decode",
@@ -419,9 +424,11 @@ class Ledger:
         engine = self._machine.engine
         verify = self._machine.verify_signatures
         # A native thread verifies the queued batches back to back: it needs no GIL between
-        # them, so the synced writes and engine calls of this thread never leave it idle.
+        # them, so the synced writes and engine calls of this thread never leave it idle. Two
+        # batches wait in its queue: a sync that stalls for longer than one verification then
+        # still finds the cores busy with the next.
         queue = VerificationQueue() if verify else None
-        waiting: _Queued | None = None
+        waiting: collections.deque[_Queued] = collections.deque()
         for number, batch in enumerate(batches):
             started = time.perf_counter()
             try:
@@ -436,20 +443,21 @@ class Ledger:
                 decoded = time.perf_counter()
                 check = engine.gather_signatures(array) if verify and len(array) else None
             except BaseException:
-                if waiting is not None:
-                    yield self._finish_queued(waiting, timings)
+                while waiting:
+                    yield self._finish_queued(waiting.popleft(), timings)
                 raise
             queued = _Queued(array, clock, None, started, decoded - started)
             queued.gather = time.perf_counter() - decoded
+            queued.account_count = engine.account_count
             if check is not None:
                 assert queue is not None
                 check.start(queue)
                 queued.check = check
-            if waiting is not None:
-                yield self._finish_queued(waiting, timings)
-            waiting = queued
-        if waiting is not None:
-            yield self._finish_queued(waiting, timings)
+            waiting.append(queued)
+            if len(waiting) > VERIFY_AHEAD_BATCHES:
+                yield self._finish_queued(waiting.popleft(), timings)
+        while waiting:
+            yield self._finish_queued(waiting.popleft(), timings)
 
     def _finish_queued(
         self, queued: _Queued, timings: list[dict[str, float]] | None
@@ -460,6 +468,10 @@ class Ledger:
         if queued.check is not None:
             waited = time.perf_counter()
             check = queued.check.finish()
+            if self._machine.engine.account_count != queued.account_count:
+                # Accounts were created between gathering and now (the caller did so between
+                # two yields): a transfer from one of them found no owner key then.
+                check = self._regathered(queued.array, check)
             stages["verify"] = queued.gather + time.perf_counter() - waited
             stages["verify_overlapped"] = queued.gather + check.seconds
         results, header = self._submit_array(queued.array, queued.clock, check, stages)
@@ -467,6 +479,15 @@ class Ledger:
             stages["latency"] = time.perf_counter() - queued.started
             timings.append(stages)
         return results, header
+
+    def _regathered(self, array: numpy.ndarray, check: SignatureCheck) -> SignatureCheck:
+        """check, with the transfers whose owner key was missing at gathering checked now."""
+        if check.found.all():
+            return check
+        fresh = self._machine.engine.gather_signatures(array)
+        if numpy.array_equal(fresh.found, check.found):
+            return check
+        return fresh.run()
 
     def _submit_array(
         self,
@@ -1062,6 +1083,7 @@ class _Queued:
     started: float
     decode: float
     gather: float = 0.0
+    account_count: int = 0
 
 
 def _read_ahead(
