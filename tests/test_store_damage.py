@@ -110,8 +110,21 @@ def test_a_flipped_byte_in_a_transfer_under_a_snapshot_is_located_by_verify(stor
     assert "body_hash" in report.mismatch.what
 
 
+def first_word_of_packed_record(value: bytes, index: int) -> int:
+    """The offset of the first stored word of record `index` in a packed state entry."""
+    count, size = struct.unpack_from("<II", value)
+    offset = 8 + 4 * count
+    mask_size = (size // 8 + 7) // 8
+    for _ in range(index):
+        present = sum(bin(byte).count("1") for byte in value[offset : offset + mask_size])
+        offset += mask_size + 8 * present
+    return offset + mask_size
+
+
 def test_a_flipped_byte_in_an_account_record_is_reported(store_path):
-    edit(store_path, "state", height_key(4), flip(4 + 4 * 6 + 160 * 2 + 40))
+    offsets = []
+    edit(store_path, "state", height_key(4), lambda value: offsets.append(value) or value)
+    edit(store_path, "state", height_key(4), flip(first_word_of_packed_record(offsets[0], 2)))
     report = verify_store(store_path, progress=False)
     assert report.mismatch.height == 4
     assert "account record in state slot" in report.mismatch.what

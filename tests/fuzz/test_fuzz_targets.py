@@ -17,8 +17,17 @@ import fuzz_engine
 import fuzz_proofs
 import fuzz_records
 import fuzz_snapshot
+import fuzz_wordpack
 
-TARGETS = [fuzz_blake3, fuzz_ed25519, fuzz_engine, fuzz_proofs, fuzz_records, fuzz_snapshot]
+TARGETS = [
+    fuzz_blake3,
+    fuzz_ed25519,
+    fuzz_engine,
+    fuzz_proofs,
+    fuzz_records,
+    fuzz_snapshot,
+    fuzz_wordpack,
+]
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda target: target.__name__)
