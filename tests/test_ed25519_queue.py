@@ -1,4 +1,4 @@
-"""VerificationQueue: batches verified in order on a native thread, with verify_batch's answers."""
+"""VerificationQueue: batches verified in order on native threads, with verify_batch's answers."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def signed(count: int, seed: int):
     return keys, messages, signatures
 
 
-def test_queued_batches_give_verify_batch_answers_in_any_collection_order():
-    queue = VerificationQueue()
+@pytest.mark.parametrize("lanes", [1, 2, 4])
+def test_queued_batches_give_verify_batch_answers_in_any_collection_order(lanes):
+    queue = VerificationQueue(lanes=lanes)
     batches, pending = [], []
     for number in range(6):
         keys, messages, signatures = signed(50 + 100 * number, seed=number)
@@ -38,6 +39,24 @@ def test_queued_batches_give_verify_batch_answers_in_any_collection_order():
         assert pending[number].result().tolist() == expected.tolist()
         assert pending[number].seconds > 0
         assert expected.sum() == len(expected) - 1
+
+
+def test_lanes_verify_batches_at_once_and_each_gets_its_own_answer():
+    # Large batches (the team path) and a small one, with bad signatures in some of them.
+    queue = VerificationQueue(lanes=3)
+    batches = [signed(size, seed=20 + size) for size in (700, 40, 1300, 700, 513)]
+    for number, (_, _, signatures) in enumerate(batches):
+        if number % 2 == 0:
+            signatures[-number - 1] = bytes(64)
+    pending = [queue.submit(*batch, threads=2) for batch in batches]
+    for batch, waiting in zip(reversed(batches), reversed(pending), strict=True):
+        assert waiting.result().tolist() == verify_batch(*batch).tolist()
+
+
+@pytest.mark.parametrize("lanes", [0, 5, True, 1.5])
+def test_a_lane_count_out_of_range_is_refused(lanes):
+    with pytest.raises((LedgerValueError, TypeError), match="lanes"):
+        VerificationQueue(lanes=lanes)
 
 
 def test_messages_as_rows_and_decoded_keys_are_taken():
@@ -68,8 +87,8 @@ def test_bad_arguments_are_refused_at_submit():
 def test_dropping_the_queue_and_its_batches_unfinished_loses_nothing_and_crashes_nothing():
     """A pending batch holds its queue and buffers; dropping them waits for the native thread."""
     keys, messages, signatures = signed(2000, seed=4)
-    for _ in range(3):
-        queue = VerificationQueue()
+    for lanes in (1, 2, 3):
+        queue = VerificationQueue(lanes=lanes)
         pending = [queue.submit(keys, list(messages), signatures) for _ in range(3)]
         del queue
         del pending

@@ -47,6 +47,9 @@ def test_ed25519_queue_and_team_check_arguments_as_verify_batch() -> None:
     keys = numpy.zeros((2, 32), dtype=numpy.uint8)
     signatures = numpy.zeros((2, 64), dtype=numpy.uint8)
     queue = ed25519.VerifyQueue()
+    for lanes in (0, ed25519.VERIFY_QUEUE_LANES_MAX + 1):
+        with pytest.raises(ValueError, match="lanes"):
+            ed25519.VerifyQueue(lanes)
     for call in (queue.submit, ed25519.team_check):
         with pytest.raises(ValueError, match="public_keys"):
             call(numpy.zeros((2, 31), dtype=numpy.uint8), [b"", b""], signatures, 1)

@@ -209,13 +209,15 @@ def verify_batch(
 
 
 class VerificationQueue:
-    """Batches verified one after another on a native thread, while the caller does other work.
+    """Batches verified in the order submitted on native threads, while the caller does other
+    work.
 
     `submit` takes `verify_batch`'s arguments and returns at once; the batch's
-    `PendingVerification.result()` waits for it. Between batches the queue's thread needs no
+    `PendingVerification.result()` waits for it. Between batches the queue's threads need no
     Python lock, so batches submitted ahead keep every core verifying even while the submitting
-    thread runs long calls that hold the GIL. The queue's thread stops when the queue and every
-    pending batch are gone.
+    thread runs long calls that hold the GIL. With `lanes=2`, two batches are verified at once,
+    each on all cores, so neither one's single-threaded stretches leave a core idle. The
+    threads stop when the queue and every pending batch are gone.
 
     Example:
         >>> from ledgercore.keys import SigningKey
@@ -227,8 +229,15 @@ class VerificationQueue:
         ([True], [False])
     """
 
-    def __init__(self) -> None:
-        self._native = _native.VerifyQueue()
+    def __init__(self, *, lanes: int = 1) -> None:
+        """lanes: batches verified at once, each on all cores (1 to 4)."""
+        if isinstance(lanes, bool) or not isinstance(lanes, int):
+            raise TypeError(f"lanes: expected an int, got {type(lanes).__name__}")
+        if not 1 <= lanes <= _native.VERIFY_QUEUE_LANES_MAX:
+            raise LedgerValueError(
+                f"lanes: {lanes}, expected 1 to {_native.VERIFY_QUEUE_LANES_MAX}"
+            )
+        self._native = _native.VerifyQueue(lanes)
 
     def submit(
         self, public_keys: Any, messages: Any, signatures: Any, *, threads: int | None = None

@@ -73,6 +73,8 @@ _U128_IDS = Iterable[int] | numpy.ndarray
 
 VERIFY_AHEAD_BATCHES = 2
 """Batches submit_many reads and queues for verification beyond the one it is applying."""
+VERIFY_LANES = 2
+"""Batches submit_many verifies at once, each with every core."""
 
 
 class Ledger:
@@ -423,11 +425,12 @@ class Ledger:
     ) -> Iterator[tuple[numpy.ndarray, BlockHeader | None]]:
         engine = self._machine.engine
         verify = self._machine.verify_signatures
-        # A native thread verifies the queued batches back to back: it needs no GIL between
-        # them, so the synced writes and engine calls of this thread never leave it idle. Two
-        # batches wait in its queue: a sync that stalls for longer than one verification then
-        # still finds the cores busy with the next.
-        queue = VerificationQueue() if verify else None
+        # Native threads verify the queued batches back to back: they need no GIL between them,
+        # so the synced writes and engine calls of this thread never leave them idle. Two
+        # batches wait in the queue, and two are verified at once (each on all cores), so the
+        # stretches of one batch that run on a single thread, and a sync that stalls for longer
+        # than one verification, still find the cores busy.
+        queue = VerificationQueue(lanes=VERIFY_LANES) if verify else None
         waiting: collections.deque[_Queued] = collections.deque()
         for number, batch in enumerate(batches):
             started = time.perf_counter()

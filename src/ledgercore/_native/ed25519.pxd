@@ -40,7 +40,8 @@ cdef extern from "verify_queue.h" nogil:
         double seconds
     ctypedef struct lc_verify_queue:
         pass
-    lc_verify_queue *lc_verify_queue_new()
+    lc_verify_queue *lc_verify_queue_new(uint32_t lane_count)
+    unsigned int LC_VERIFY_QUEUE_LANES_MAX
     void lc_verify_queue_push(lc_verify_queue *queue, lc_verify_job *job)
     void lc_verify_queue_wait(lc_verify_queue *queue, lc_verify_job *job)
     void lc_verify_queue_free(lc_verify_queue *queue)

@@ -43,7 +43,10 @@ class PendingVerification:
     @property
     def seconds(self) -> float: ...
 
+VERIFY_QUEUE_LANES_MAX: int
+
 class VerifyQueue:
+    def __init__(self, lanes: int = 1) -> None: ...
     def submit(
         self,
         public_keys: numpy.typing.NDArray[numpy.uint8],

@@ -323,20 +323,25 @@ def split_scalar(const uint8_t[::1] k not None):
     return int.from_bytes(c0[:16], "little"), -magnitude if negative else magnitude, steps
 
 
-cdef class VerifyQueue:
-    """A native thread that verifies submitted batches one after another.
+VERIFY_QUEUE_LANES_MAX = LC_VERIFY_QUEUE_LANES_MAX
 
-    It goes from one batch to the next without the GIL, so batches queued ahead keep the cores
+
+cdef class VerifyQueue:
+    """Native threads (lanes) that each verify the next submitted batch.
+
+    They go from one batch to the next without the GIL, so batches queued ahead keep the cores
     busy while the submitting thread holds the GIL elsewhere. The arguments of submit are
     verify_batch's; it returns a PendingVerification.
     """
 
     cdef lc_verify_queue *queue
 
-    def __cinit__(self):
-        self.queue = lc_verify_queue_new()
+    def __cinit__(self, unsigned int lanes=1):
+        if lanes < 1 or lanes > LC_VERIFY_QUEUE_LANES_MAX:
+            raise ValueError(f"lanes: {lanes}, expected 1 to {LC_VERIFY_QUEUE_LANES_MAX}")
+        self.queue = lc_verify_queue_new(lanes)
         if self.queue == NULL:
-            raise MemoryError("VerifyQueue: could not start its thread")
+            raise MemoryError("VerifyQueue: could not start its threads")
 
     def submit(self, const uint8_t[:, ::1] public_keys not None, messages,
                const uint8_t[:, ::1] signatures not None, unsigned int threads):

@@ -1,4 +1,4 @@
-/* A thread that verifies signature batches in the order they are queued (verify_queue.h). */
+/* Threads that verify signature batches taken in the order they are queued (verify_queue.h). */
 #include "verify_queue.h"
 
 #include <pthread.h>
@@ -13,7 +13,8 @@ struct lc_verify_queue {
     pthread_cond_t changed; /* a job was queued or finished, or the queue is stopping */
     lc_verify_job *head, *tail;
     int stopping;
-    pthread_t thread;
+    uint32_t lane_count;
+    pthread_t lanes[LC_VERIFY_QUEUE_LANES_MAX];
 };
 
 static double monotonic_seconds(void) {
@@ -49,12 +50,17 @@ static void *queue_thread(void *arg) {
     return NULL;
 }
 
-lc_verify_queue *lc_verify_queue_new(void) {
+lc_verify_queue *lc_verify_queue_new(uint32_t lane_count) {
+    LC_ASSERT(lane_count >= 1 && lane_count <= LC_VERIFY_QUEUE_LANES_MAX);
     lc_verify_queue *queue = calloc(1, sizeof *queue);
     if (queue == NULL) return NULL;
     pthread_mutex_init(&queue->lock, NULL);
     pthread_cond_init(&queue->changed, NULL);
-    if (pthread_create(&queue->thread, NULL, queue_thread, queue) != 0) {
+    for (uint32_t lane = 0; lane < lane_count; lane++) {
+        if (pthread_create(&queue->lanes[lane], NULL, queue_thread, queue) != 0) break;
+        queue->lane_count++;
+    }
+    if (queue->lane_count == 0) {
         pthread_cond_destroy(&queue->changed);
         pthread_mutex_destroy(&queue->lock);
         free(queue);
@@ -95,7 +101,7 @@ void lc_verify_queue_free(lc_verify_queue *queue) {
     queue->stopping = 1;
     pthread_cond_broadcast(&queue->changed);
     pthread_mutex_unlock(&queue->lock);
-    pthread_join(queue->thread, NULL);
+    for (uint32_t lane = 0; lane < queue->lane_count; lane++) pthread_join(queue->lanes[lane], NULL);
     pthread_cond_destroy(&queue->changed);
     pthread_mutex_destroy(&queue->lock);
     free(queue);

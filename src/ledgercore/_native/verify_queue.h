@@ -1,8 +1,11 @@
-/* A thread that verifies signature batches one after another (verify_queue.c).
+/* Threads (lanes) that verify signature batches in the order they were queued (verify_queue.c).
  *
  * Batches are queued by a caller that may hold a lock of its own (Python's GIL) and collected
- * later; the queue's thread goes from one batch to the next without needing that lock, so a
- * caller busy elsewhere never leaves the cores idle between batches. */
+ * later; a lane goes from one batch to the next without needing that lock, so a caller busy
+ * elsewhere never leaves the cores idle between batches. With two lanes, two batches are
+ * verified at once, each on all cores: the stretches where one batch's verification runs on
+ * fewer threads than there are cores (its setup, its last units of work) are filled by the
+ * other's. */
 #ifndef LC_VERIFY_QUEUE_H
 #define LC_VERIFY_QUEUE_H
 
@@ -29,8 +32,12 @@ typedef struct lc_verify_job {
 
 typedef struct lc_verify_queue lc_verify_queue;
 
-/* A new queue with its thread started, or NULL (no memory, or no thread could start). */
-lc_verify_queue *lc_verify_queue_new(void);
+#define LC_VERIFY_QUEUE_LANES_MAX 4
+
+/* A new queue with lane_count threads (1 .. LC_VERIFY_QUEUE_LANES_MAX), each verifying the next
+ * queued batch, or NULL (no memory, or no thread could start; fewer lanes than asked run when
+ * only some threads could start). */
+lc_verify_queue *lc_verify_queue_new(uint32_t lane_count);
 /* Queues job behind the others (it must not be queued already). */
 void lc_verify_queue_push(lc_verify_queue *queue, lc_verify_job *job);
 /* Blocks until job is done; it may have been pushed to this queue only. */
