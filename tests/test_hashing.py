@@ -275,3 +275,46 @@ def test_the_environment_refuses_an_unknown_or_missing_kernel() -> None:
 
 def test_unsupported_error_is_a_ledger_error() -> None:
     assert issubclass(UnsupportedError, LedgerError)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.sampled_from([8, 16, 64, 192, 1024]),
+    st.integers(0, 2**64 - 1),
+    st.randoms(use_true_random=False),
+)
+def test_stamped_rows_hash_like_the_reference_on_stamped_copies(rows_count, size, base, rnd):
+    rng = numpy.random.default_rng(rnd.getrandbits(32))
+    rows = rng.integers(0, 256, (rows_count, size), dtype=numpy.uint8)
+    offset = int(rng.integers(0, size - 7))
+    picked = rng.integers(0, rows_count, int(rng.integers(0, 50)), dtype=numpy.int64)
+    picked = numpy.array([p for p in picked.tolist() if base + p < 2**64], dtype=numpy.int64)
+    key = rng.bytes(32)
+    before = rows.copy()
+    digests = ledgercore.hashing.blake3_stamped_rows(
+        rows, picked, stamp_offset=offset, stamp_base=base, key=key
+    )
+    assert (rows == before).all()  # stamped on the way in, never in place
+    for digest, row in zip(digests, picked.tolist(), strict=True):
+        stamped = bytearray(rows[row].tobytes())
+        stamped[offset : offset + 8] = (base + row).to_bytes(8, "little")
+        assert bytes(digest) == reference.blake3(bytes(stamped), key=key).digest()
+
+
+def test_stamped_rows_refuse_picks_stamps_and_offsets_out_of_range():
+    rows = numpy.zeros((4, 32), dtype=numpy.uint8)
+    stamped = ledgercore.hashing.blake3_stamped_rows
+    with pytest.raises(ValueError, match="past the end"):
+        stamped(rows, numpy.array([4]), stamp_offset=0, stamp_base=0)
+    with pytest.raises(ValueError, match="past the end"):
+        stamped(rows, numpy.array([-1]), stamp_offset=0, stamp_base=0)
+    with pytest.raises(ValueError, match="2\\^64"):
+        stamped(rows, numpy.array([3]), stamp_offset=0, stamp_base=2**64 - 2)
+    with pytest.raises(ValueError, match="stamp"):
+        stamped(rows, numpy.array([0]), stamp_offset=25, stamp_base=0)
+    with pytest.raises(ValueError, match="stamp"):
+        stamped(numpy.zeros((2, 1032), numpy.uint8), numpy.array([0]), stamp_offset=0, stamp_base=0)
+    with pytest.raises(ValueError, match="2\\^64"):
+        stamped(rows, numpy.array([0]), stamp_offset=0, stamp_base=2**64)
+    assert stamped(rows, numpy.zeros(0, numpy.int64), stamp_offset=0, stamp_base=0).shape == (0, 32)

@@ -116,6 +116,52 @@ def blake3(
     return _native.hash_one(data_bytes, key=key_bytes, context=context, length=length)
 
 
+def blake3_stamped_rows(
+    rows: numpy.typing.NDArray[numpy.uint8],
+    picked: numpy.typing.NDArray[numpy.int64],
+    *,
+    stamp_offset: int,
+    stamp_base: int,
+    key: BytesLike | None = None,
+) -> numpy.typing.NDArray[numpy.uint8]:
+    """BLAKE3 of the rows picked, each as if its 8 bytes at stamp_offset held the little-endian
+    integer stamp_base + its row number; the rows themselves are neither copied nor changed.
+
+    This is how a block's leaves are hashed: a transfer's leaf is its record with the timestamp
+    the block assigned (the block's clock plus the transfer's position in the batch).
+
+    Args:
+        rows: a C-contiguous 2-D uint8 array, rows of at most 1024 bytes.
+        picked: the row numbers to hash (int64), in the order of the digests.
+        stamp_offset: where the 8-byte stamp sits in a row.
+        stamp_base: the stamp of row 0.
+        key: 32 bytes to keyed-hash every input with, or None for the plain hash.
+
+    Returns:
+        A (len(picked), 32) uint8 array.
+
+    Raises:
+        ValueError: a row past the end, a stamp past 2^64 - 1, a stamp outside the row, or a
+            key that is not 32 bytes.
+
+    Example:
+        >>> import numpy
+        >>> rows = numpy.zeros((3, 16), dtype=numpy.uint8)
+        >>> digest = blake3_stamped_rows(rows, numpy.array([2]), stamp_offset=8, stamp_base=5)
+        >>> bytes(digest[0]) == blake3(bytes(8) + (7).to_bytes(8, "little"))
+        True
+    """
+    if not 0 <= stamp_base < 2**64:
+        raise LedgerValueError(f"stamp_base: {stamp_base} is outside [0, 2^64)")
+    return _native.hash_rows_stamped(
+        numpy.ascontiguousarray(rows, dtype=numpy.uint8),
+        numpy.ascontiguousarray(picked, dtype=numpy.int64),
+        stamp_offset,
+        stamp_base,
+        key=_key(key),
+    )
+
+
 def blake3_many(
     items: Sequence[BytesLike] | numpy.typing.NDArray[numpy.uint8],
     *,

@@ -36,6 +36,15 @@ int lc_blake3(const uint8_t *input, size_t input_size, int mode, const uint8_t *
 int lc_blake3_many(const uint8_t *items, size_t count, size_t item_size, const uint8_t *key,
                    uint8_t *out);
 
+/* Like lc_blake3_many over rows[picked[i]] (count picks among row_count rows of row_size bytes,
+ * row_size at most one chunk), each hashed as if its 8 bytes at stamp_offset held the
+ * little-endian stamp_base + picked[i]: a ledger's leaf is its record with the timestamp the
+ * block gave it, and this hashes the records as submitted without copying the batch. Returns
+ * LC_OK or LC_ERROR_ARGUMENT (a pick past row_count, a stamp past 2^64 - 1, a bad size). */
+int lc_blake3_many_stamped(const uint8_t *rows, size_t row_count, size_t row_size,
+                           const int64_t *picked, size_t count, size_t stamp_offset,
+                           uint64_t stamp_base, const uint8_t *key, uint8_t *out);
+
 /* The same for inputs of different sizes: input i is items[i][0 .. sizes[i]). Inputs with the
  * same number of blocks share SIMD lanes, whatever their last block's size. Returns LC_OK,
  * LC_ERROR_ARGUMENT or LC_ERROR_MEMORY (it allocates count indices to group the inputs). */

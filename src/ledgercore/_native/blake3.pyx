@@ -14,7 +14,7 @@ from cpython.sequence cimport (
     PySequence_Fast_GET_SIZE,
     PySequence_Fast_ITEMS,
 )
-from libc.stdint cimport uint8_t
+from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, malloc
 
 import numpy
@@ -109,6 +109,34 @@ def hash_rows(const uint8_t[:, ::1] items not None, *, const uint8_t[::1] key=No
     with nogil:
         status = lc_blake3_many(items_ptr, count, item_size, key_ptr, &out[0, 0])
     check_status(status, "blake3_many")
+    return digests
+
+
+def hash_rows_stamped(const uint8_t[:, ::1] rows not None, const int64_t[::1] picked not None,
+                      Py_ssize_t stamp_offset, uint64_t stamp_base, *,
+                      const uint8_t[::1] key=None):
+    """BLAKE3 of rows[picked[i]] with its 8 bytes at stamp_offset replaced by the little-endian
+    stamp_base + picked[i]; returns a (len(picked), 32) uint8 array. The rows are not copied."""
+    cdef Py_ssize_t count = picked.shape[0]
+    cdef Py_ssize_t row_count = rows.shape[0], row_size = rows.shape[1]
+    if count > LC_BATCH_SIZE_MAX:
+        raise ValueError(f"picked: {count} rows, at most {LC_BATCH_SIZE_MAX}")
+    if row_size < 8 or row_size > 1024 or stamp_offset < 0 or stamp_offset > row_size - 8:
+        raise ValueError(f"rows: {row_size}-byte rows cannot take a stamp at {stamp_offset}")
+    cdef const uint8_t *key_ptr = key_pointer(key)
+    digests = numpy.empty((count, 32), dtype=numpy.uint8)
+    if count == 0:
+        return digests
+    if row_count == 0:
+        raise ValueError("picked: rows to pick from, and there are none")
+    cdef uint8_t[:, ::1] out = digests
+    cdef int status
+    with nogil:
+        status = lc_blake3_many_stamped(&rows[0, 0], row_count, row_size, &picked[0], count,
+                                        stamp_offset, stamp_base, key_ptr, &out[0, 0])
+    if status == LC_ERROR_ARGUMENT:
+        raise ValueError("picked: a row past the end, or a stamp past 2^64 - 1")
+    check_status(status, "hash_rows_stamped")
     return digests
 
 

@@ -321,6 +321,42 @@ static size_t bucket_of(size_t size) {
     return size > LC_BLAKE3_CHUNK_SIZE ? 0 : block_count_of(size);
 }
 
+int lc_blake3_many_stamped(const uint8_t *rows, size_t row_count, size_t row_size,
+                           const int64_t *picked, size_t count, size_t stamp_offset,
+                           uint64_t stamp_base, const uint8_t *key, uint8_t *out) {
+    if (count == 0) return LC_OK;
+    if (rows == NULL || picked == NULL || out == NULL || count > LC_BATCH_SIZE_MAX ||
+        row_size == 0 || row_size > LC_BLAKE3_CHUNK_SIZE || stamp_offset > row_size - 8) {
+        return LC_ERROR_ARGUMENT;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (picked[i] < 0 || (uint64_t)picked[i] >= row_count) return LC_ERROR_ARGUMENT;
+        if ((uint64_t)picked[i] > UINT64_MAX - stamp_base) return LC_ERROR_ARGUMENT;
+    }
+    const lc_b3_kernel *kernel = lc_b3_kernel_selected();
+    lc_b3_lanes lanes;
+    many_lanes_init(&lanes, key);
+    lanes.block_count = block_count_of(row_size);
+    for (size_t lane = 0; lane < LC_B3_LANES_MAX; lane++) {
+        lanes.last_block_size[lane] = last_block_size_of(row_size);
+    }
+    /* A kernel call's rows are copied here and stamped: a few cache-resident kilobytes. */
+    uint8_t stamped[LC_B3_LANES_MAX][LC_BLAKE3_CHUNK_SIZE];
+    for (size_t i = 0; i < count; i += kernel->lane_count) {
+        size_t n = count - i < kernel->lane_count ? count - i : kernel->lane_count;
+        lanes.lane_count = n;
+        for (size_t lane = 0; lane < n; lane++) {
+            const uint64_t row = (uint64_t)picked[i + lane];
+            memcpy(stamped[lane], rows + row * row_size, row_size);
+            lc_store64_le(stamped[lane] + stamp_offset, stamp_base + row);
+            lanes.inputs[lane] = stamped[lane];
+            lanes.outs[lane] = out + 32 * (i + lane);
+        }
+        kernel->hash_lanes(&lanes);
+    }
+    return LC_OK;
+}
+
 int lc_blake3_many_ptrs(const uint8_t *const *items, const size_t *sizes, size_t count,
                         const uint8_t *key, uint8_t *out) {
     if (count == 0) return LC_OK;
