@@ -21,6 +21,7 @@ from ledgercore.store import (
     COLUMN_FAMILIES,
     FORMAT_MAGIC,
     FORMAT_VERSION,
+    LOG_LEVEL_STRIDE,
     Body,
     height_key,
     log_key,
@@ -146,10 +147,22 @@ def test_a_flipped_leaf_hash_in_the_log_is_refused(store_path):
 
 
 def test_a_flipped_inner_log_node_is_reported(store_path):
-    edit(store_path, "log", log_key(1, 0), flip(3))
+    # Inner levels are stored every LOG_LEVEL_STRIDE levels: (4, 0) covers leaves 0 to 15.
+    edit(store_path, "log", log_key(LOG_LEVEL_STRIDE, 0), flip(3))
     report = verify_store(store_path, progress=False)
     assert report.mismatch.height == 2
-    assert "log node (level 1, index 0)" in report.mismatch.what
+    assert f"log node (level {LOG_LEVEL_STRIDE}, index 0)" in report.mismatch.what
+
+
+def test_only_every_fourth_log_level_is_stored(store_path):
+    options = Options(raw_mode=True)
+    families = {name: Options(raw_mode=True) for name in COLUMN_FAMILIES}
+    db = Rdict(store_path, options, column_families=families)
+    try:
+        levels = {key[0] for key, _ in db.get_column_family("log").items()}
+    finally:
+        db.close()
+    assert levels == {0, LOG_LEVEL_STRIDE}
 
 
 def test_a_deleted_block_is_refused(store_path):
@@ -196,7 +209,8 @@ def test_a_truncated_write_ahead_log_is_refused_as_lost_blocks(tmp_path):
     logs = [name for name in os.listdir(path) if name.endswith(".log")]
     largest = max(logs, key=lambda name: os.path.getsize(os.path.join(path, name)))
     full = os.path.getsize(os.path.join(path, largest))
-    assert full > 40 * 192 * 5
+    # Five blocks of 40 transfers, each at least its signature and its leaf hash.
+    assert full > 40 * (64 + 32) * 5
     os.truncate(os.path.join(path, largest), full * 2 // 3)
     with pytest.raises(StoreCorruptedError, match="block 6 was acknowledged"):
         Ledger.open(path)

@@ -10,7 +10,10 @@ in keys are big-endian so that keys sort in order):
     blocks    u64 height        the block header's bytes (ledgercore.blocks)
     bodies    u64 height        the block body: the batch as submitted and its result codes
     log       u8 level, u64 i   the transaction log's complete-subtree hashes (level, i), ...
-                                that the block completed on that level, concatenated
+                                that the block completed on that level, concatenated; levels
+                                0, 4, 8, ... only (LOG_LEVEL_STRIDE): any other node is the
+                                root of at most 16 stored ones, and the upper levels were
+                                a third of a block's bytes
     state     u64 height        the state tree slots the block changed and their new records
     accounts  16-byte id        u32 state slot + u64 height of the block that created it
 
@@ -50,7 +53,7 @@ import contextlib
 import fcntl
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +72,7 @@ COLUMN_FAMILIES = ("meta", "blocks", "bodies", "log", "state", "accounts")
 LOCK_FILE = "ledgercore.lock"
 HEAD_FILE = "ledgercore.head"
 CHECK_HINT = "check it with `ledgercore verify {path}`"
+LOG_LEVEL_STRIDE = 4
 
 _BODY = struct.Struct("<4sBBHII")
 _BODY_MAGIC = b"LCBB"
@@ -90,6 +94,13 @@ def height_key(height: int) -> bytes:
 def log_key(level: int, index: int) -> bytes:
     """The key of the log nodes starting at (level, index)."""
     return bytes([level]) + index.to_bytes(8, "big")
+
+
+def stored_log_nodes(
+    nodes: Iterable[tuple[int, int, numpy.ndarray]],
+) -> list[tuple[int, int, numpy.ndarray]]:
+    """The log nodes of a block that the store keeps: levels 0, 4, 8, ..."""
+    return [node for node in nodes if node[0] % LOG_LEVEL_STRIDE == 0]
 
 
 @dataclass(frozen=True)
@@ -426,7 +437,7 @@ class Store:
         batch = WriteBatch(raw_mode=True)
         batch.put(key, header.to_bytes(), handles["blocks"])
         batch.put(key, body.to_bytes() if raw_body is None else raw_body, handles["bodies"])
-        for level, first, hashes in log_nodes or ():
+        for level, first, hashes in stored_log_nodes(log_nodes or ()):
             batch.put(log_key(level, first), hashes.tobytes(), handles["log"])
         if state is not None and len(state[0]):
             full = header.kind == BlockKind.accounts

@@ -28,7 +28,7 @@ import numpy
 from ledgercore.blocks import BlockHeader, BlockKind
 from ledgercore.errors import InvariantError, LedgerError, StoreCorruptedError
 from ledgercore.hashing import blake3
-from ledgercore.store import HEAD_FILE, Store, height_key, log_key
+from ledgercore.store import HEAD_FILE, Store, height_key, log_key, stored_log_nodes
 
 __all__ = ["ChainMismatch", "ChainReport", "verify_store"]
 
@@ -219,7 +219,7 @@ def _check_block(
 def _check_log_nodes(
     store: Store, height: int, nodes: list[tuple[int, int, numpy.ndarray]]
 ) -> None:
-    for level, first, hashes in nodes:
+    for level, first, hashes in stored_log_nodes(nodes):
         stored = store._cf["log"].get(log_key(level, first))
         expected = hashes.tobytes()
         if stored == expected:
