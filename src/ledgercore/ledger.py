@@ -484,7 +484,8 @@ class Ledger:
         return results, header
 
     def _regathered(self, array: numpy.ndarray, check: SignatureCheck) -> SignatureCheck:
-        """check, with the transfers whose owner key was missing at gathering checked now."""
+        """check as it is, unless accounts created since it was gathered own some of its
+        transfers' debit accounts: then a check of the whole batch, gathered and run now."""
         if check.found.all():
             return check
         fresh = self._machine.engine.gather_signatures(array)
