@@ -7,7 +7,7 @@ import json
 import pytest
 
 import ledgercore
-from ledgercore.bench import BenchContext, BenchResult, format_table, write_json
+from ledgercore.bench import BenchContext, BenchResult, format_details, format_table, write_json
 from ledgercore.cli import main
 
 
@@ -43,6 +43,37 @@ def test_the_table_shows_rates_ratios_and_bandwidth() -> None:
     assert "20.00 M/s" in lines[2]
     assert "20.00x" in lines[2]
     assert "GB/s" in lines[3]
+
+
+def test_the_ledger_details_print_shares_latency_disk_and_proofs() -> None:
+    extra = {
+        "share_of_signature_ceiling": 0.861,
+        "share_of_signature_ceiling_pairs": [0.8, 0.861, 0.9],
+        "signature_ceiling_per_second": 210_000.0,
+        "share_of_signature_ceiling_lanes": 0.8,
+        "signature_ceiling_lanes_per_second": 230_000.0,
+        "batch_latency_p50_ms": 125.4,
+        "batch_latency_p99_ms": 170.2,
+        "disk_bytes_per_transfer": 135.2,
+        "snapshot_bytes_per_transfer": 143.0,
+        "proofs_made_per_second": 980.0,
+        "proofs_verified_per_second": 3_891.0,
+    }
+    details = format_details(
+        [
+            figure(),
+            figure(group="ledger", operation="submit_many, signed (verify 70%)", extra=extra),
+        ]
+    )
+    lines = details.splitlines()
+    assert lines[0] == "ledger  submit_many, signed:"
+    assert "86% of the signature-verification ceiling (210,000/s" in lines[1]
+    assert "80%, 86%, 90%" in lines[1]
+    assert "80% of verification alone through two lanes (230,000/s)" in lines[2]
+    assert "p50 125 ms, p99 170 ms" in lines[3]
+    assert "135 B per transfer" in lines[4] and "143 B for the snapshot" in lines[4]
+    assert "980 made/s, 3,891 verified/s" in lines[5]
+    assert format_details([figure()]) == ""
 
 
 def test_the_json_report_holds_the_machine_and_every_figure(tmp_path) -> None:

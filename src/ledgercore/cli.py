@@ -74,7 +74,14 @@ def _verify(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ledgercore.bench import BenchContext, format_table, machine_facts, run_stages, write_json
+    from ledgercore.bench import (
+        BenchContext,
+        format_details,
+        format_table,
+        machine_facts,
+        run_stages,
+        write_json,
+    )
 
     groups = [name.strip() for name in args.only.split(",")] if args.only else list(GROUPS)
     unknown = [name for name in groups if name not in GROUPS]
@@ -119,6 +126,9 @@ def _bench(args: argparse.Namespace) -> int:
         results = run_stages(groups, ctx, on_stage=on_stage)
         bar.update(1)
     print(format_table(results))
+    details = format_details(results)
+    if details:
+        print(details)
     if args.json:
         write_json(args.json, results, quick=args.quick)
         print(f"figures written to {args.json}")

@@ -242,6 +242,53 @@ def format_table(results: list[BenchResult]) -> str:
     return "\n".join(lines)
 
 
+def _details(result: BenchResult) -> list[str]:
+    """The figures of a result beyond its rate, as phrases (empty when it has none)."""
+    extra = result.extra
+    phrases = []
+    if "share_of_signature_ceiling" in extra:
+        text = f"{extra['share_of_signature_ceiling']:.0%} of the signature-verification ceiling"
+        if "signature_ceiling_per_second" in extra:
+            pairs = ", ".join(f"{share:.0%}" for share in extra["share_of_signature_ceiling_pairs"])
+            text += (
+                f" ({extra['signature_ceiling_per_second']:,.0f}/s, verify_batch alone on all "
+                f"cores; median of the pairs {pairs})"
+            )
+        phrases.append(text)
+    if "share_of_signature_ceiling_lanes" in extra:
+        phrases.append(
+            f"{extra['share_of_signature_ceiling_lanes']:.0%} of verification alone through two "
+            f"lanes ({extra['signature_ceiling_lanes_per_second']:,.0f}/s)"
+        )
+    if "batch_latency_p50_ms" in extra:
+        phrases.append(
+            f"batch latency p50 {extra['batch_latency_p50_ms']:,.0f} ms, "
+            f"p99 {extra['batch_latency_p99_ms']:,.0f} ms"
+        )
+    if "disk_bytes_per_transfer" in extra:
+        phrases.append(
+            f"on disk {extra['disk_bytes_per_transfer']:,.0f} B per transfer, and "
+            f"{extra['snapshot_bytes_per_transfer']:,.0f} B for the snapshot"
+        )
+    if "proofs_made_per_second" in extra:
+        phrases.append(
+            f"transfer proofs: {extra['proofs_made_per_second']:,.0f} made/s, "
+            f"{extra['proofs_verified_per_second']:,.0f} verified/s"
+        )
+    return phrases
+
+
+def format_details(results: list[BenchResult]) -> str:
+    """Each result's further figures (shares, latency, disk, proofs), one line each."""
+    lines = []
+    for result in results:
+        phrases = _details(result)
+        if phrases:
+            lines.append(f"{result.group}  {result.operation.split(' (')[0]}:")
+            lines.extend(f"    {phrase}" for phrase in phrases)
+    return "\n".join(lines)
+
+
 def write_json(path: str, results: list[BenchResult], *, quick: bool) -> None:
     """Write the machine facts and every figure to `path` as JSON."""
     document = {
