@@ -5,7 +5,9 @@ A child process streams signed batches into one store and prints each block it w
 block was synced. The parent
 kills it at a random moment, reopens the store and checks: every block the child reported is
 there with the same hash, the whole chain verifies from genesis, and money is conserved. The
-next child continues the same store, so recovery is exercised on a growing ledger.
+next child continues the same store, so recovery is exercised on a growing ledger. Every
+third child writes with a small write buffer, so RocksDB flushes tables and switches logs all
+the time and the child's blocks go into recycled log files, over what their earlier use left.
 
 Kills: LEDGERCORE_CRASH_KILLS if set, else 50 in CI (CI=true), else 5.
 """
@@ -13,6 +15,7 @@ Kills: LEDGERCORE_CRASH_KILLS if set, else 50 in CI (CI=true), else 5.
 from __future__ import annotations
 
 import os
+import pathlib
 import random
 import select
 import signal
@@ -45,6 +48,10 @@ for results, header in blocks:
 """
 
 
+# A few blocks of 64 signed transfers fill it: a flush and a log switch every few blocks.
+SMALL_WRITE_BUFFER_BYTES = 64 << 10
+
+
 def kill_count() -> int:
     if "LEDGERCORE_CRASH_KILLS" in os.environ:
         return int(os.environ["LEDGERCORE_CRASH_KILLS"])
@@ -56,10 +63,14 @@ def run_and_kill(path: str, seed: int, rng: random.Random) -> dict[int, str]:
     here = os.path.dirname(os.path.abspath(__file__))
     # The child imports the very ledgercore this process runs: an installed wheel, or src/.
     source = os.path.dirname(os.path.dirname(os.path.abspath(ledgercore.__file__)))
+    environment = dict(os.environ)
+    if seed % 3 == 0:
+        environment["LEDGERCORE_WRITE_BUFFER_BYTES"] = str(SMALL_WRITE_BUFFER_BYTES)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, path, str(seed), here, source],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=environment,
     )
     assert child.stdout is not None
     output = b""
@@ -108,3 +119,50 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_block(tmp_path):
                 everything.setdefault(height, ledger.block(height).hash.hex())
             blocks_seen = head.height
     assert blocks_seen > 0
+
+
+def test_blocks_written_into_recycled_log_files_survive_reopening(tmp_path, monkeypatch):
+    """With a small write buffer the log files are switched and reused every few blocks; every
+    block must still be there, in order, after each reopening."""
+    monkeypatch.setenv("LEDGERCORE_WRITE_BUFFER_BYTES", str(SMALL_WRITE_BUFFER_BYTES))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from ledger_traffic import Traffic
+
+    path = str(tmp_path / "ledger")
+    traffic = Traffic(12, seed=3, first_id=3 * 10**9)
+    hashes = []
+    for reopening in range(3):
+        with Ledger.open(path) as ledger:
+            if reopening == 0:
+                ledger.create_accounts(traffic.accounts())
+                hashes.append(ledger.head().hash)
+            assert ledger.head().hash == hashes[-1]
+            for _ in range(40):
+                ledger.submit(traffic.batch(64))
+                hashes.append(ledger.head().hash)
+            ledger.close(snapshot=reopening % 2 == 0)
+    # RocksDB's own log of events says when it wrote into a log file it had used before.
+    events = "".join(
+        pathlib.Path(path, name).read_text(errors="replace")
+        for name in os.listdir(path)
+        if name.startswith("LOG")
+    )
+    assert "reusing log" in events, "no log file was recycled: the test lost its point"
+    with Ledger.open(path, read_only=True) as ledger:
+        assert ledger.head().hash == hashes[-1]
+        assert [header.hash for header in ledger.blocks(1)] == hashes
+        assert ledger.verify_chain(progress=False).ok
+
+
+def test_a_write_buffer_size_that_is_not_a_size_is_refused(tmp_path, monkeypatch):
+    from ledgercore.errors import LedgerValueError
+
+    for text in ("lots", "1024"):
+        monkeypatch.setenv("LEDGERCORE_WRITE_BUFFER_BYTES", text)
+        try:
+            Ledger.open(str(tmp_path / "ledger"))
+        except LedgerValueError as error:
+            assert "LEDGERCORE_WRITE_BUFFER_BYTES" in str(error)
+            assert repr(text) in str(error)
+        else:
+            raise AssertionError(f"{text!r} was taken as a write buffer size")

@@ -74,6 +74,12 @@ LOCK_FILE = "ledgercore.lock"
 HEAD_FILE = "ledgercore.head"
 CHECK_HINT = "check it with `ledgercore verify {path}`"
 LOG_LEVEL_STRIDE = 4
+# Write-ahead log files kept for reuse once their blocks are in tables (see _options).
+WAL_FILES_RECYCLED = 2
+WRITE_BUFFER_BYTES_DEFAULT = 64 << 20
+WRITE_BUFFER_BYTES_MIN = 64 << 10
+# Log bytes kept, in write buffers: past it, RocksDB flushes the families that hold the oldest log.
+WAL_WRITE_BUFFERS_MAX = 4
 
 _BODY = struct.Struct("<4sBBHII")
 _BODY_MAGIC = b"LCBB"
@@ -303,7 +309,7 @@ class Store:
             lock_fd = _take_lock(path)
         try:
             options = _options(create=not exists)
-            families = {name: _options(create=not exists) for name in COLUMN_FAMILIES}
+            families = {name: _options(create=not exists, family=name) for name in COLUMN_FAMILIES}
             access = AccessType.read_only() if read_only else AccessType.read_write()
             try:
                 db = Rdict(path, options, column_families=families, access_type=access)
@@ -619,19 +625,56 @@ class Store:
         self.close()
 
 
-def _options(*, create: bool) -> Any:
+def _options(*, create: bool, family: str | None = None) -> Any:
+    """RocksDB options of the database (family None) or of one column family."""
     from rocksdict import DBCompressionType, Options
 
     options = Options(raw_mode=True)
     options.create_if_missing(create)
     options.create_missing_column_families(create)
     options.set_paranoid_checks(True)
-    options.set_write_buffer_size(64 << 20)
-    # Bodies are half zero bytes (high lanes, unused fields): LZ4 stores them in about half the
-    # space, like RocksDB's default Snappy, and reads them back twice as fast, which is most of
-    # what reopening a store costs besides applying its blocks.
-    options.set_compression_type(DBCompressionType.lz4())
+    write_buffer_bytes = _write_buffer_bytes()
+    options.set_write_buffer_size(write_buffer_bytes)
+    # Every block is a synced write to the write-ahead log. A recycled log file is overwritten
+    # in place: its pages are in memory and on disk already, so a sync writes data and no file
+    # size, and no fresh page is zeroed for each megabyte logged. Its records carry their log's
+    # number, so what an earlier use left past the end is never read as new (RocksDB recovers
+    # to the last whole batch in this point-in-time mode, recycled or not).
+    options.set_recycle_log_file_num(WAL_FILES_RECYCLED)
+    # The meta family takes the head at every block, so every log file holds some of it and
+    # none is released until meta is flushed too: without a bound, logs would pile up to
+    # gigabytes (RocksDB's default bound is four times every family's write buffers) before
+    # meta was flushed, and a reopening after a crash would read them all again.
+    options.set_max_total_wal_size(WAL_WRITE_BUFFERS_MAX * write_buffer_bytes)
+    if family == "log":
+        # Hashes do not compress; LZ4 would spend a pass over each table for nothing.
+        options.set_compression_type(DBCompressionType.none())
+    else:
+        # Bodies and state entries keep their zero-free words (wordpack) but still repeat
+        # themselves (consecutive ids, one ledger and code, sorted slots): LZ4 stores them in
+        # less space and reads them back fast, which is most of what reopening costs besides
+        # applying the blocks.
+        options.set_compression_type(DBCompressionType.lz4())
     return options
+
+
+def _write_buffer_bytes() -> int:
+    """Bytes a column family collects in memory before RocksDB writes them to a table file:
+    LEDGERCORE_WRITE_BUFFER_BYTES, default WRITE_BUFFER_BYTES_DEFAULT. Smaller saves memory and
+    flushes (and recycles its log files) more often; the crash tests use that."""
+    text = os.environ.get("LEDGERCORE_WRITE_BUFFER_BYTES")
+    if not text:
+        return WRITE_BUFFER_BYTES_DEFAULT
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < WRITE_BUFFER_BYTES_MIN:
+        raise LedgerValueError(
+            f"LEDGERCORE_WRITE_BUFFER_BYTES: {text!r}, expected a whole number of bytes, at "
+            f"least {WRITE_BUFFER_BYTES_MIN}"
+        )
+    return size
 
 
 def _sync_options() -> Any:
