@@ -60,6 +60,7 @@ LIBRARIES: dict[str, tuple[list[str], list[tuple[str, str, list[str]]]]] = {
         [
             ("blake3_sse41.c", "x86_64", ["-msse4.1"]),
             ("blake3_avx2.c", "x86_64", ["-mavx2"]),
+            ("blake3_avx512.c", "x86_64", ["-mavx512f"]),
             ("blake3_neon.c", "arm64", []),
         ],
     ),
@@ -78,7 +79,8 @@ LIBRARIES: dict[str, tuple[list[str], list[tuple[str, str, list[str]]]]] = {
 # -fno-tree-reassoc keeps `a + m + b` in the written order, so the message word is added off the
 # critical dependency chain (0.73 -> 0.66 cycles/byte; SSE4.1: 1.8 -> 1.2); pressure-aware
 # scheduling before register allocation interleaves the four G functions without new spills
-# (0.66 -> 0.61). A compiler that lacks a flag (clang) simply builds without it.
+# (0.66 -> 0.61). The AVX-512 kernel gains from them too (Zen 5, hot data: 9.5 -> 7.7 ns per
+# 64-byte input). A compiler that lacks a flag (clang) simply builds without it.
 KERNEL_TUNING_CFLAGS = [
     "-fira-region=one",
     "-fno-tree-reassoc",
@@ -177,13 +179,16 @@ def extensions() -> list[Extension]:
             stem = os.path.splitext(filename)[0].split("_", 1)[1].upper()
             macros.append((f"LC_HAVE_{stem}", "1"))
         sources = [source for library in libraries for source in LIBRARIES[library][0]]
+        # The SIMD objects are linked in by BuildExt, out of setuptools' sight: listing their
+        # sources here relinks the extension when only a kernel changed.
+        kernels = native(*(filename for filename, _ in simd_sources(name, arch)))
         result.append(
             Extension(
                 name,
                 sources=native(pyx, *sources),
                 include_dirs=[NATIVE_DIR, numpy.get_include()],
                 define_macros=macros,
-                depends=native_headers(),
+                depends=[*native_headers(), *kernels],
                 extra_compile_args=[*BASE_CFLAGS, *OPT_CFLAGS, *SANITIZE_FLAGS],
                 extra_link_args=LINK_FLAGS,
             )

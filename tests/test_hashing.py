@@ -15,14 +15,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ledgercore
+from ledgercore._native import merkle as native_merkle
 from ledgercore.errors import LedgerError, UnsupportedError
 from ledgercore.hashing import (
+    KERNEL_NAMES,
     available_simd_kernels,
     blake3,
     blake3_many,
     set_simd_kernel,
     simd_kernel,
 )
+from ledgercore.merkle import MerkleLog, merkle_root
 
 VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "blake3"
 VECTORS = VECTORS / "test_vectors.json"
@@ -36,6 +39,27 @@ def kernel(request: pytest.FixtureRequest):
     set_simd_kernel(request.param)
     yield request.param
     set_simd_kernel(before)
+
+
+@pytest.fixture(params=[name for name in KERNEL_NAMES if name != "portable"])
+def simd(request: pytest.FixtureRequest):
+    """Pin each SIMD kernel by name, skipping with the reason where this CPU or build lacks it."""
+    if request.param not in KERNELS:
+        pytest.skip(f"this CPU or build cannot run the {request.param} kernel")
+    before = simd_kernel()
+    set_simd_kernel(request.param)
+    yield request.param
+    set_simd_kernel(before)
+
+
+def under_kernel(name: str, function):
+    """function() with the named kernel pinned, then the kernel before it restored."""
+    before = simd_kernel()
+    set_simd_kernel(name)
+    try:
+        return function()
+    finally:
+        set_simd_kernel(before)
 
 
 def vector_input(length: int) -> bytes:
@@ -249,7 +273,10 @@ def test_an_unknown_kernel_name_is_refused() -> None:
 
 def run_with_simd(value: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "LEDGERCORE_SIMD": value}
-    code = "import ledgercore; print(ledgercore.simd_kernel())"
+    code = (
+        "import ledgercore; from ledgercore._native import merkle; "
+        "print(ledgercore.simd_kernel(), merkle.kernel_name())"
+    )
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
     )
@@ -259,18 +286,141 @@ def run_with_simd(value: str) -> subprocess.CompletedProcess:
 def test_the_environment_pins_each_available_kernel(name: str) -> None:
     completed = run_with_simd(name)
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.strip() == name
+    assert completed.stdout.split() == [name, name]
 
 
 def test_the_environment_refuses_an_unknown_or_missing_kernel() -> None:
     completed = run_with_simd("neon-please")
     assert completed.returncode != 0
     assert "LEDGERCORE_SIMD=neon-please" in completed.stderr
-    missing = [name for name in ("sse41", "avx2", "neon") if name not in KERNELS]
+    missing = [name for name in ("sse41", "avx2", "avx512", "neon") if name not in KERNELS]
     for name in missing:
         completed = run_with_simd(name)
         assert completed.returncode != 0
         assert "not available" in completed.stderr
+
+
+# Lane counts around every kernel width (4, 8, 16) and block and chunk sizes around their edges.
+LANE_EDGE_COUNTS = [*range(41), 100]
+BLOCK_EDGE_SIZES = [0, 1, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025, 4097]
+MODES = {
+    "hash": {},
+    "keyed": {"key": bytes(range(32))},
+    "derive_key": {"derive_key_context": "ledgercore kernel test v1"},
+}
+
+
+def reference_digest(data: bytes, mode: str) -> bytes:
+    return reference.blake3(data, **MODES[mode]).digest()
+
+
+@pytest.mark.parametrize("size", BLOCK_EDGE_SIZES)
+def test_many_inputs_around_lane_and_block_edges_match_portable_and_the_package(
+    simd: str, size: int
+) -> None:
+    rng = numpy.random.default_rng(size)
+    key = MODES["keyed"]["key"]
+    for count in LANE_EDGE_COUNTS:
+        rows = rng.integers(0, 256, (count, size), dtype=numpy.uint8)
+        items = [row.tobytes() for row in rows]
+        for options in ({}, {"key": key}):
+            digests = blake3_many(rows, **options)
+            listed = blake3_many(items, **options)
+            portable = under_kernel("portable", lambda r=rows, o=options: blake3_many(r, **o))
+            assert (digests == portable).all(), (count, size)
+            assert (listed == portable).all(), (count, size)
+            mode = "keyed" if options else "hash"
+            expected = [reference_digest(item, mode) for item in items]
+            assert [bytes(row) for row in digests] == expected, (count, size, mode)
+
+
+@pytest.mark.parametrize("chunk_count", [1, 2, 15, 16, 17, 31, 32, 33, 40, 100])
+def test_one_input_of_chunks_around_lane_edges_matches_portable_in_every_mode(
+    simd: str, chunk_count: int
+) -> None:
+    # A long input's chunks, then each level of its parents, fill the lanes side by side.
+    data = numpy.random.default_rng(chunk_count).bytes(chunk_count * 1024 + 65)
+    for mode, options in MODES.items():
+        for size in (chunk_count * 1024 - 1, chunk_count * 1024, chunk_count * 1024 + 1):
+            prefix = data[:size]
+            digest = blake3(prefix, **options)
+            assert digest == under_kernel("portable", lambda p=prefix, o=options: blake3(p, **o))
+            assert digest == reference_digest(prefix, mode), (mode, size)
+        assert blake3(data, length=100, **options) == reference.blake3(data, **options).digest(100)
+
+
+@pytest.mark.parametrize("size", BLOCK_EDGE_SIZES)
+def test_every_mode_around_block_edges_matches_the_package(simd: str, size: int) -> None:
+    data = numpy.random.default_rng(size + 1).bytes(size)
+    for mode, options in MODES.items():
+        assert blake3(data, **options) == reference_digest(data, mode), (mode, size)
+
+
+def test_merkle_roots_and_logs_agree_on_every_kernel(simd: str) -> None:
+    assert native_merkle.kernel_name() == simd  # the Merkle code hashes with the pinned kernel
+    rng = numpy.random.default_rng(11)
+    rows = rng.integers(0, 256, (20_000, 128), dtype=numpy.uint8)
+    ragged = [rng.bytes(int(n)) for n in rng.integers(0, 300, 3_000)]
+    sizes = [*LANE_EDGE_COUNTS, 255, 256, 257, 1000, 16_384, 16_385, 20_000]
+
+    def roots() -> list:
+        return [merkle_root(rows[:n], threads=1) for n in sizes] + [
+            merkle_root(rows, threads=4),
+            merkle_root(ragged),
+        ]
+
+    def log_facts() -> tuple:
+        log = MerkleLog()
+        for start in range(0, len(rows), 4_999):
+            log.append_many(rows[start : start + 4_999])
+        log.append_many(ragged)
+        size = log.size
+        picks = [0, 15, 16, 17, 4_999, size // 2, size - 1]
+        return (
+            [log.root(n) for n in (1, 16, 17, 5_000, size)],
+            [list(log.inclusion_proof(i).hashes) for i in picks],
+            [list(log.consistency_proof(n).hashes) for n in (1, 17, 4_999, 12_345)],
+        )
+
+    assert roots() == under_kernel("portable", roots)
+    assert log_facts() == under_kernel("portable", log_facts)
+
+
+def test_a_pin_reaches_the_merkle_hashing(kernel: str) -> None:
+    # The Merkle extension links its own copy of the BLAKE3 code, with its own kernel choice.
+    assert native_merkle.kernel_name() == kernel
+    assert simd_kernel() == kernel
+
+
+def test_a_kernel_the_cpu_lacks_is_refused_and_changes_nothing() -> None:
+    before = simd_kernel()
+    for name in [name for name in KERNEL_NAMES if name not in KERNELS]:
+        with pytest.raises(UnsupportedError, match="not available"):
+            set_simd_kernel(name)
+        assert simd_kernel() == before
+        assert native_merkle.kernel_name() == before
+
+
+def cpu_flags() -> set[str]:
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo to read the CPU's features from")
+    for line in cpuinfo.read_text().splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    pytest.skip("/proc/cpuinfo lists no CPU flags (not an x86 CPU)")
+
+
+def test_avx512_is_offered_exactly_when_the_cpu_and_os_support_it() -> None:
+    # Linux lists avx512f only when it also saves the ZMM and opmask state.
+    has_avx512 = "avx512f" in cpu_flags()
+    if "avx512" in KERNELS:
+        assert has_avx512
+    if not has_avx512:
+        pytest.skip("this CPU lacks AVX-512F; the avx512 kernel is refused, as it should be")
+    if "vgpreload" in os.environ.get("LD_PRELOAD", ""):
+        pytest.skip("valgrind hides AVX-512 from CPUID, so the kernel is rightly not offered")
+    assert KERNELS[0] == "avx512"
 
 
 def test_unsupported_error_is_a_ledger_error() -> None:

@@ -1,13 +1,15 @@
 """BLAKE3 hashing: one input in any mode, or many inputs at once in SIMD lanes.
 
-ledgercore implements BLAKE3 natively (portable C, plus SSE4.1 and AVX2 kernels on x86-64 chosen
-at run time from the CPU's features, and a NEON kernel on ARM64, where NEON is always present).
+ledgercore implements BLAKE3 natively (portable C, plus SSE4.1, AVX2 and AVX-512 kernels on x86-64
+chosen at run time from the CPU's features, and a NEON kernel on ARM64, where NEON is always
+present).
 `blake3` hashes one input of any size in the three modes of the specification, with extended
 output; `blake3_many` hashes many independent inputs, several per SIMD instruction, which is what
 a ledger needs for transfer records and Merkle nodes.
 
-The environment variable ``LEDGERCORE_SIMD=portable|sse41|avx2|neon`` pins a kernel when ledgercore
-is imported; a kernel this CPU or build cannot run is refused with `UnsupportedError`.
+The environment variable ``LEDGERCORE_SIMD=portable|sse41|avx2|avx512|neon`` pins a kernel when
+ledgercore is imported; a kernel this CPU or build cannot run is refused with `UnsupportedError`.
+The pin covers the Merkle trees' hashing as well.
 
 Example:
     >>> from ledgercore import blake3, blake3_many
@@ -26,6 +28,7 @@ import numpy
 import numpy.typing
 
 from ledgercore._native import blake3 as _native
+from ledgercore._native import merkle as _native_merkle
 from ledgercore.errors import LedgerValueError, UnsupportedError
 
 BytesLike = bytes | bytearray | memoryview
@@ -33,6 +36,10 @@ BytesLike = bytes | bytearray | memoryview
 KEY_SIZE = 32
 DIGEST_SIZE = 32
 KERNEL_NAMES: tuple[str, ...] = _native.KERNEL_NAMES
+
+# Every extension that hashes links its own copy of the BLAKE3 code, each with its own kernel
+# choice (extensions load with RTLD_LOCAL), so a pin must reach each copy.
+_KERNEL_COPIES = (_native, _native_merkle)
 
 
 def _contiguous_bytes(data: object, name: str) -> BytesLike:
@@ -215,13 +222,15 @@ def blake3_many(
 
 
 def simd_kernel() -> str:
-    """The name of the BLAKE3 kernel in use: "avx2", "sse41", "neon" or "portable".
+    """The name of the BLAKE3 kernel in use: "avx512", "avx2", "sse41", "neon" or "portable".
 
     Example:
-        >>> simd_kernel() in ("portable", "sse41", "avx2", "neon")
+        >>> simd_kernel() in ("portable", "sse41", "avx2", "avx512", "neon")
         True
     """
-    return _native.kernel_name()
+    name = _native.kernel_name()
+    assert _native_merkle.kernel_name() == name, "the Merkle hashing runs another kernel"
+    return name
 
 
 def available_simd_kernels() -> list[str]:
@@ -238,7 +247,7 @@ def set_simd_kernel(name: str) -> None:
     """Pin one kernel for the rest of the process (the tests use it to cover every kernel).
 
     Args:
-        name: "portable", "sse41", "avx2" or "neon".
+        name: "portable", "sse41", "avx2", "avx512" or "neon".
 
     Raises:
         ValueError: the name is not a kernel's name.
@@ -252,11 +261,14 @@ def set_simd_kernel(name: str) -> None:
     """
     if name not in KERNEL_NAMES:
         raise LedgerValueError(f"unknown SIMD kernel {name!r}; expected one of {KERNEL_NAMES}")
-    if not _native.set_kernel(name):
+    if not _native.kernel_available(name):
         raise UnsupportedError(
             f"SIMD kernel {name!r} is not available on this machine; "
             f"available: {', '.join(available_simd_kernels())}"
         )
+    for copy in _KERNEL_COPIES:
+        pinned = copy.set_kernel(name)
+        assert pinned, f"{copy.__name__} cannot run {name!r}, which {_native.__name__} can"
 
 
 def _apply_environment() -> None:

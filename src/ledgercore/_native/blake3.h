@@ -52,7 +52,7 @@ int lc_blake3_many_ptrs(const uint8_t *const *items, const size_t *sizes, size_t
                         const uint8_t *key, uint8_t *out);
 
 /* The kernel in use and the kernels this build and CPU can run. Names: "portable", "sse41",
- * "avx2". lc_blake3_set_kernel returns LC_ERROR_ARGUMENT for an unknown name and
+ * "avx2", "avx512", "neon". lc_blake3_set_kernel returns LC_ERROR_ARGUMENT for an unknown name and
  * LC_ERROR_UNSUPPORTED for one this CPU or build lacks. */
 const char *lc_blake3_kernel_name(void);
 int lc_blake3_set_kernel(const char *name);

@@ -33,7 +33,7 @@ cdef extern from "lc_limits.h" nogil:
 BATCH_SIZE_MAX = LC_BATCH_SIZE_MAX
 BLAKE3_INPUT_SIZE_MAX = LC_BLAKE3_INPUT_SIZE_MAX
 BLAKE3_OUTPUT_SIZE_MAX = LC_BLAKE3_OUTPUT_SIZE_MAX
-KERNEL_NAMES = ("portable", "sse41", "avx2", "neon")
+KERNEL_NAMES = ("portable", "sse41", "avx2", "avx512", "neon")
 
 
 cdef int check_status(int status, str what) except -1:

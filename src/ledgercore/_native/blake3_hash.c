@@ -340,7 +340,7 @@ int lc_blake3_many_stamped(const uint8_t *rows, size_t row_count, size_t row_siz
     for (size_t lane = 0; lane < LC_B3_LANES_MAX; lane++) {
         lanes.last_block_size[lane] = last_block_size_of(row_size);
     }
-    /* A kernel call's rows are copied here and stamped: a few cache-resident kilobytes. */
+    /* A kernel call's rows are copied here and stamped: at most 16 KiB, kept in cache. */
     uint8_t stamped[LC_B3_LANES_MAX][LC_BLAKE3_CHUNK_SIZE];
     for (size_t i = 0; i < count; i += kernel->lane_count) {
         size_t n = count - i < kernel->lane_count ? count - i : kernel->lane_count;

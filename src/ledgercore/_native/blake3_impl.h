@@ -28,7 +28,8 @@ enum {
 };
 
 #define LC_B3_BLOCKS_PER_CHUNK (LC_BLAKE3_CHUNK_SIZE / LC_BLAKE3_BLOCK_SIZE)
-#define LC_B3_LANES_MAX 8
+/* The widest kernel's lanes: AVX-512's sixteen 32-bit lanes. */
+#define LC_B3_LANES_MAX 16
 
 LC_STATIC_ASSERT(LC_B3_BLOCKS_PER_CHUNK == 16);
 
@@ -88,6 +89,9 @@ void lc_b3_hash_lanes_sse41(const lc_b3_lanes *lanes);
 #endif
 #if defined(LC_HAVE_AVX2)
 void lc_b3_hash_lanes_avx2(const lc_b3_lanes *lanes);
+#endif
+#if defined(LC_HAVE_AVX512)
+void lc_b3_hash_lanes_avx512(const lc_b3_lanes *lanes);
 #endif
 #if defined(LC_HAVE_NEON)
 void lc_b3_hash_lanes_neon(const lc_b3_lanes *lanes);

@@ -9,6 +9,9 @@
 #error "define LANE_COUNT and the vector operations before including blake3_lanes.h"
 #endif
 
+/* lc_b3_lanes holds LC_B3_LANES_MAX of each lane's fields; a wider kernel would read past them. */
+LC_STATIC_ASSERT(LANE_COUNT <= LC_B3_LANES_MAX);
+
 /* The four G functions of a half round, interleaved step by step so the CPU always has four
  * independent operations in flight. */
 LC_ALWAYS_INLINE void half_round(vec v[16], int a0, int a1, int a2, int a3, int b0, int b1, int b2,

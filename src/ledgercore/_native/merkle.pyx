@@ -18,6 +18,8 @@ from cpython.tuple cimport PyTuple_GET_ITEM
 from libc.stdint cimport uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
 
+from ledgercore._native.blake3 cimport lc_blake3_kernel_name, lc_blake3_set_kernel
+
 import os
 
 import numpy
@@ -40,6 +42,19 @@ cdef int check_status(int status, str what) except -1:
     if status == LC_ERROR_MEMORY:
         raise MemoryError(what)
     raise LedgerValueError(f"{what}: rejected by the native code (status {status})")
+
+
+def kernel_name():
+    """The BLAKE3 kernel this module's own copy of the hashing code uses."""
+    return lc_blake3_kernel_name().decode()
+
+
+def set_kernel(str name not None):
+    """Pin the named BLAKE3 kernel in this module's copy; False when this CPU cannot run it."""
+    cdef int status = lc_blake3_set_kernel(name.encode())
+    if status == LC_ERROR_ARGUMENT:
+        raise ValueError(f"unknown BLAKE3 kernel {name!r}")
+    return status == LC_OK
 
 
 def default_thread_count():
