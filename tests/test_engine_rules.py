@@ -511,6 +511,7 @@ def test_non_contiguous_records_are_copied_not_misread(engine):
 
 def test_native_layer_refuses_bad_arguments(engine):
     native = engine._native
+    one = records.accounts([account(9)])
     batch = records.transfers([transfer(1)])
     with pytest.raises(LedgerValueError, match="contiguous"):
         native.submit(records.transfers([transfer(1), transfer(2), transfer(3)])[::2], None, T0)
@@ -519,7 +520,13 @@ def test_native_layer_refuses_bad_arguments(engine):
     with pytest.raises(LedgerValueError, match="SIGNATURE"):
         native.submit(batch, numpy.array([7], numpy.uint8), T0)
     with pytest.raises(LedgerValueError, match="key_ok"):
-        native.create_accounts(records.accounts([account(9)]), numpy.array([], numpy.uint8), T0)
+        native.create_accounts(
+            one, numpy.array([], numpy.uint8), numpy.zeros((1, 32), numpy.uint8), T0
+        )
+    with pytest.raises(LedgerValueError, match="owner_x"):
+        native.create_accounts(
+            one, numpy.ones(1, numpy.uint8), numpy.zeros((2, 32), numpy.uint8), T0
+        )
     with pytest.raises(LedgerValueError, match="ids"):
         native.lookup_accounts(numpy.zeros((2, 3), numpy.uint64))
     assert engine.transfer_count == 0

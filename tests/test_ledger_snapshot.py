@@ -157,7 +157,7 @@ def test_an_engine_image_with_a_repeated_transfer_id_or_bad_status_is_refused():
     image = engine_image()
     header = image[:64].view("<u8")
     accounts, transfers = int(header[2]), int(header[3])
-    first = 64 + accounts * (96 + 72)
+    first = 64 + accounts * (96 + 72 + 32)  # hot, cold and owner x rows
     repeated = image.copy()
     repeated[first + 128 : first + 144] = repeated[first : first + 16]  # transfer 1 gets 0's id
     with pytest.raises(LedgerValueError, match="image"):

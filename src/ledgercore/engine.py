@@ -60,6 +60,8 @@ import numpy
 
 from ledgercore import records
 from ledgercore._native import apply as _native
+from ledgercore._native import ed25519 as native_ed25519
+from ledgercore.ed25519 import HINTED_KEY_DTYPE
 from ledgercore.errors import LedgerValueError
 
 if TYPE_CHECKING:
@@ -82,28 +84,24 @@ def _timestamp(timestamp_ns: int | None) -> int:
     return timestamp_ns
 
 
-def _owner_keys_ok(owner_keys: numpy.ndarray) -> numpy.ndarray:
-    """One uint8 per (32,) row: 1 if the key passes `ledgercore.keys.check_public_key`."""
-    from ledgercore.keys import check_public_key
-
+def _owner_keys_checked(owner_keys: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(ok, x) for (n, 32) owner keys: ok[i] is 1 if key i passes
+    `ledgercore.keys.check_public_key`, x[i] (32 bytes) its point's x-coordinate, which the
+    engine keeps to spare the verifier decoding the key again for every batch."""
     if len(owner_keys) == 0:
-        return numpy.zeros(0, dtype=numpy.uint8)
-    # Many accounts share an owner: check each distinct key once, without a loop over rows.
-    words = numpy.ascontiguousarray(owner_keys, dtype=numpy.uint8).view("<u8").reshape(-1, 4)
+        return numpy.zeros(0, dtype=numpy.uint8), numpy.zeros((0, 32), dtype=numpy.uint8)
+    # Many accounts share an owner: check each distinct key once, in one native call.
+    keys = numpy.ascontiguousarray(owner_keys, dtype=numpy.uint8)
+    words = keys.view("<u8").reshape(-1, 4)
     order = numpy.lexsort((words[:, 3], words[:, 2], words[:, 1], words[:, 0]))
     ordered = words[order]
     starts = numpy.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1)))
-    group = numpy.cumsum(starts) - 1
-    verdicts = numpy.zeros(int(group[-1]) + 1, dtype=numpy.uint8)
-    for index, row in enumerate(numpy.flatnonzero(starts).tolist()):
-        try:
-            check_public_key(ordered[row].tobytes())
-            verdicts[index] = 1
-        except ValueError:
-            pass
-    ok = numpy.empty(len(words), dtype=numpy.uint8)
-    ok[order] = verdicts[group]
-    return ok
+    group = numpy.empty(len(words), dtype=numpy.intp)
+    group[order] = numpy.cumsum(starts) - 1
+    distinct = numpy.ascontiguousarray(keys[order[starts]])
+    statuses, hinted = native_ed25519.check_public_keys(distinct)
+    ok = (statuses == native_ed25519.KEY_OK).astype(numpy.uint8)[group]
+    return ok, numpy.ascontiguousarray(hinted[group, 32:])
 
 
 @dataclass
@@ -245,8 +243,8 @@ class Engine:
         """
         array = records.as_records(accounts, records.ACCOUNT_DTYPE, "accounts")
         timestamp = _timestamp(timestamp_ns)
-        key_ok = _owner_keys_ok(array["owner_key"])
-        return self._native.create_accounts(array, key_ok, timestamp)
+        key_ok, owner_x = _owner_keys_checked(array["owner_key"])
+        return self._native.create_accounts(array, key_ok, owner_x, timestamp)
 
     # ------------------------------------------------------------------------ transfers
 
@@ -358,7 +356,7 @@ class Engine:
         array = records.as_records(transfers, records.TRANSFER_DTYPE, "transfers")
         keys, found = self._native.gather_owner_keys(array)
         return SignatureCheck(
-            keys=keys,
+            keys=keys.view(HINTED_KEY_DTYPE).reshape(len(array)),
             found=found,
             messages=records.signing_bytes(array),
             signatures=numpy.ascontiguousarray(array["signature"]),

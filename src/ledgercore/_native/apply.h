@@ -117,10 +117,13 @@ lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1);
 void lc_engine_free(lc_engine *engine);
 
 /* Create count accounts in order. key_ok[i] says whether accounts[i].owner_key passed the key
- * check (done by the caller). Timestamps are max(timestamp_ns, last + 1) + i. Writes one
- * LC_ACCOUNT_RESULT_* per account. */
+ * check (done by the caller); owner_x, NULL or count rows of 32 bytes, the x-coordinate of each
+ * key's point as that check found it (kept to hint the verifier; a wrong one costs time, never
+ * a verdict). Timestamps are max(timestamp_ns, last + 1) + i. Writes one LC_ACCOUNT_RESULT_*
+ * per account. */
 int lc_engine_create_accounts(lc_engine *engine, const lc_account *accounts, size_t count,
-                              const uint8_t *key_ok, uint64_t timestamp_ns, uint8_t *results);
+                              const uint8_t *key_ok, const uint8_t *owner_x,
+                              uint64_t timestamp_ns, uint8_t *results);
 
 /* Validate and apply count transfers in arrival order. signatures[i] is an LC_SIGNATURE_* value,
  * or signatures is NULL when the caller did not verify. Pending transfers whose timeout has
@@ -130,8 +133,13 @@ int lc_engine_submit(lc_engine *engine, const lc_transfer *transfers, size_t cou
                      const uint8_t *signatures, uint64_t timestamp_ns, uint8_t *results,
                      lc_invariant_report *report);
 
-/* For each transfer, copy its debit account's owner key to keys_out[32 * i] and set found[i]
- * (0 when the debit account does not exist; the key row is then zero). */
+/* The size of a gathered owner key: the key, then its point's x-coordinate (a hinted key,
+ * LC_ED25519_HINTED_KEY_SIZE in ed25519.h). */
+#define LC_ENGINE_HINTED_KEY_SIZE 64
+
+/* For each transfer, copy its debit account's owner key and x-coordinate to
+ * keys_out[LC_ENGINE_HINTED_KEY_SIZE * i] and set found[i] (0 when the debit account does not
+ * exist; the row is then zero). */
 void lc_engine_gather_owner_keys(const lc_engine *engine, const lc_transfer *transfers,
                                  size_t count, uint8_t *keys_out, uint8_t *found);
 

@@ -24,6 +24,7 @@ cdef extern from "apply.h" nogil:
     int LC_SIGNATURE_UNCHECKED
     unsigned int LC_BATCH_SIZE_MAX
     size_t LC_ENGINE_ACCOUNT_COUNT_MAX
+    size_t LC_ENGINE_HINTED_KEY_SIZE
     size_t LC_ENGINE_TRANSFER_COUNT_MAX
 
     int LC_OK
@@ -54,7 +55,8 @@ cdef extern from "apply.h" nogil:
     lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1)
     void lc_engine_free(lc_engine *engine)
     int lc_engine_create_accounts(lc_engine *engine, const lc_account *accounts, size_t count,
-                                  const uint8_t *key_ok, uint64_t timestamp_ns, uint8_t *results)
+                                  const uint8_t *key_ok, const uint8_t *owner_x,
+                                  uint64_t timestamp_ns, uint8_t *results)
     int lc_engine_submit(lc_engine *engine, const lc_transfer *transfers, size_t count,
                          const uint8_t *signatures, uint64_t timestamp_ns, uint8_t *results,
                          lc_invariant_report *report)

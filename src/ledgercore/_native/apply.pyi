@@ -22,7 +22,11 @@ def signing_bytes(transfers: numpy.ndarray) -> numpy.ndarray: ...
 class NativeEngine:
     def __init__(self, seed0: int, seed1: int) -> None: ...
     def create_accounts(
-        self, accounts: numpy.ndarray, key_ok: numpy.ndarray, timestamp_ns: int
+        self,
+        accounts: numpy.ndarray,
+        key_ok: numpy.ndarray,
+        owner_x: numpy.ndarray,
+        timestamp_ns: int,
     ) -> numpy.ndarray: ...
     def submit(
         self, transfers: numpy.ndarray, signatures: numpy.ndarray | None, timestamp_ns: int

@@ -111,13 +111,18 @@ cdef class NativeEngine:
         return 0
 
     def create_accounts(self, accounts not None, const uint8_t[::1] key_ok not None,
-                        uint64_t timestamp_ns):
-        """Create accounts in order; key_ok[i] says whether accounts[i]'s key passed."""
+                        const uint8_t[:, ::1] owner_x not None, uint64_t timestamp_ns):
+        """Create accounts in order; key_ok[i] says whether accounts[i]'s key passed, owner_x[i]
+        (32 bytes) is its point's x-coordinate."""
         cdef const uint8_t[::1] raw = record_bytes(accounts, ACCOUNT_DTYPE, "ACCOUNT_DTYPE",
                                                    "accounts")  # IN
         cdef size_t count = accounts.shape[0]
         if <size_t>key_ok.shape[0] != count:
             raise LedgerValueError(f"key_ok: expected {count} entries, got {key_ok.shape[0]}")
+        if <size_t>owner_x.shape[0] != count or owner_x.shape[1] != 32:
+            raise LedgerValueError(
+                f"owner_x: expected shape ({count}, 32), got ({owner_x.shape[0]}, "
+                f"{owner_x.shape[1]})")
         results = numpy.zeros(count, dtype=numpy.uint8)
         if count == 0:
             return results
@@ -127,7 +132,8 @@ cdef class NativeEngine:
         try:
             with nogil:
                 status = lc_engine_create_accounts(self.engine, <const lc_account *>&raw[0],
-                                                   count, &key_ok[0], timestamp_ns, &out[0])
+                                                   count, &key_ok[0], &owner_x[0, 0],
+                                                   timestamp_ns, &out[0])
         finally:
             self.busy = False
         check_status(status, "create_accounts")
@@ -170,11 +176,12 @@ cdef class NativeEngine:
         return results
 
     def gather_owner_keys(self, transfers not None):
-        """(keys (n, 32) uint8, found (n,) bool): each transfer's debit account owner key."""
+        """(keys (n, 64) uint8, found (n,) bool): each transfer's debit account owner key,
+        followed by its point's x-coordinate (a hinted key for the verifier)."""
         cdef const uint8_t[::1] raw = record_bytes(transfers, TRANSFER_DTYPE, "TRANSFER_DTYPE",
                                                    "transfers")
         cdef size_t count = transfers.shape[0]
-        keys = numpy.zeros((count, 32), dtype=numpy.uint8)
+        keys = numpy.zeros((count, LC_ENGINE_HINTED_KEY_SIZE), dtype=numpy.uint8)
         found = numpy.zeros(count, dtype=numpy.bool_)
         if count == 0:
             return keys, found

@@ -107,6 +107,10 @@ struct lc_engine {
      * other failed to, and freeing or growing a large array needs its true size. */
     size_t cold_capacity;
     size_t hot_capacity;
+    /* Each owner key's point's x-coordinate (32 bytes, zero for none), handed to the verifier
+     * with the key so that it checks the point rather than decoding it (ed25519.h). */
+    uint8_t (*owner_x)[32];
+    size_t owner_x_capacity;
     stored_transfer *transfers;
     uint8_t *transfer_status; /* TRANSFER_STATUS_* per transfer */
     size_t transfer_count;
@@ -192,6 +196,7 @@ void lc_engine_free(lc_engine *e) {
     lc_idmap_free(&e->failed_map);
     lc_memory_free(e->cold, e->cold_capacity * sizeof(cold_account));
     lc_memory_free(e->hot, e->hot_capacity * sizeof(hot_account));
+    lc_memory_free(e->owner_x, e->owner_x_capacity * 32);
     lc_memory_free(e->transfers, e->transfer_capacity * sizeof(stored_transfer));
     lc_memory_free(e->transfer_status, e->status_capacity);
     lc_memory_free(e->failed_ids, e->failed_capacity * sizeof(lc_u128));
@@ -356,10 +361,17 @@ static uint8_t check_account(const lc_engine *e, const lc_account *a, uint8_t ke
     return LC_ACCOUNT_RESULT_OK;
 }
 
-static void apply_account(lc_engine *e, const lc_account *a, uint64_t hash, uint64_t timestamp) {
+static void apply_account(lc_engine *e, const lc_account *a, const uint8_t *owner_x,
+                          uint64_t hash, uint64_t timestamp) {
     LC_ASSERT(e->account_count < e->cold_capacity);
     LC_ASSERT(e->account_count < e->hot_capacity);
+    LC_ASSERT(e->account_count < e->owner_x_capacity);
     uint32_t index = (uint32_t)e->account_count;
+    if (owner_x != NULL) {
+        memcpy(e->owner_x[index], owner_x, 32);
+    } else {
+        memset(e->owner_x[index], 0, 32);
+    }
     cold_account *cold = &e->cold[index];
     cold->user_data_128 = a->user_data_128;
     memcpy(cold->owner_key, a->owner_key, sizeof(cold->owner_key));
@@ -511,7 +523,8 @@ static uint64_t batch_timestamp(const lc_engine *e, uint64_t timestamp_ns, size_
 }
 
 int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t count,
-                              const uint8_t *key_ok, uint64_t timestamp_ns, uint8_t *results) {
+                              const uint8_t *key_ok, const uint8_t *owner_x,
+                              uint64_t timestamp_ns, uint8_t *results) {
     LC_ASSERT(e != NULL);
     LC_ASSERT(count <= LC_BATCH_SIZE_MAX);
     LC_ASSERT(count == 0 || (accounts != NULL && key_ok != NULL && results != NULL));
@@ -525,6 +538,7 @@ int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t c
     if (status == LC_OK) {
         status = grow((void **)&e->hot, &e->hot_capacity, need, sizeof(hot_account));
     }
+    if (status == LC_OK) status = grow((void **)&e->owner_x, &e->owner_x_capacity, need, 32);
     if (status == LC_OK) {
         status = grow((void **)&e->undo, &e->undo_capacity, count, sizeof(undo_entry));
     }
@@ -548,7 +562,7 @@ int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t c
             result = check_account(e, a, key_ok[i], hash);
         }
         if (result == LC_ACCOUNT_RESULT_OK) {
-            apply_account(e, a, hash, base + i);
+            apply_account(e, a, owner_x != NULL ? owner_x + 32 * i : NULL, hash, base + i);
         } else {
             chain_fail(&c, e, i, results, LC_ACCOUNT_RESULT_LINKED_EVENT_FAILED);
         }
@@ -971,13 +985,38 @@ size_t lc_engine_changed_accounts(const lc_engine *e, const uint32_t **rows) {
 void lc_engine_gather_owner_keys(const lc_engine *e, const lc_transfer *transfers, size_t count,
                                  uint8_t *keys_out, uint8_t *found) {
     LC_ASSERT(count == 0 || (transfers != NULL && keys_out != NULL && found != NULL));
-    for (size_t i = 0; i < count; i++) {
-        uint32_t index = find_account(e, transfers[i].debit_account_id);
-        found[i] = index != LC_IDMAP_NONE;
-        if (index == LC_IDMAP_NONE) {
-            memset(keys_out + 32 * i, 0, 32);
-        } else {
-            memcpy(keys_out + 32 * i, e->cold[index].owner_key, 32);
+    /* The id-map probes of a batch miss the cache in a large ledger: each transfer's is
+     * started GATHER_AHEAD transfers early, and its account's rows half as early. */
+    enum { GATHER_AHEAD = 8 };
+    uint64_t hashes[GATHER_AHEAD];
+    uint32_t rows[GATHER_AHEAD];
+    for (size_t j = 0; j < count + GATHER_AHEAD; j++) {
+        if (j < count) {
+            const unsigned __int128 id = transfers[j].debit_account_id;
+            hashes[j % GATHER_AHEAD] = lc_idmap_hash(&e->account_map, id);
+            lc_idmap_prefetch(&e->account_map, hashes[j % GATHER_AHEAD]);
+        }
+        if (j >= GATHER_AHEAD / 2 && j - GATHER_AHEAD / 2 < count) {
+            const size_t k = j - GATHER_AHEAD / 2;
+            const uint32_t row = lc_idmap_find(&e->account_map, transfers[k].debit_account_id,
+                                               hashes[k % GATHER_AHEAD]);
+            rows[k % GATHER_AHEAD] = row;
+            if (row != LC_IDMAP_NONE) {
+                __builtin_prefetch(e->cold[row].owner_key);
+                __builtin_prefetch(e->owner_x[row]);
+            }
+        }
+        if (j >= GATHER_AHEAD && j - GATHER_AHEAD < count) {
+            const size_t i = j - GATHER_AHEAD;
+            const uint32_t row = rows[i % GATHER_AHEAD];
+            uint8_t *out = keys_out + LC_ENGINE_HINTED_KEY_SIZE * i;
+            found[i] = row != LC_IDMAP_NONE;
+            if (row == LC_IDMAP_NONE) {
+                memset(out, 0, LC_ENGINE_HINTED_KEY_SIZE);
+            } else {
+                memcpy(out, e->cold[row].owner_key, 32);
+                memcpy(out + 32, e->owner_x[row], 32);
+            }
         }
     }
 }
@@ -1106,7 +1145,7 @@ uint64_t lc_engine_last_timestamp(const lc_engine *e) { return e->last_timestamp
 
 size_t lc_engine_memory_size(const lc_engine *e) {
     return sizeof(*e) + e->cold_capacity * sizeof(cold_account) +
-           e->hot_capacity * sizeof(hot_account) +
+           e->hot_capacity * sizeof(hot_account) + e->owner_x_capacity * 32 +
            e->transfer_capacity * sizeof(stored_transfer) + e->status_capacity +
            e->failed_capacity * sizeof(lc_u128) + e->expiry_capacity * sizeof(expiry) +
            e->undo_capacity * sizeof(undo_entry) + lc_idmap_memory_size(&e->account_map) +
@@ -1128,11 +1167,11 @@ void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count, uint8
 
 /* An image is the engine's tables in one buffer, little-endian as in memory: a header of eight
  * u64 (magic, version, then the counts and the clock), the hot and cold account rows, the
- * stored transfers, the failed ids, the expiry heap as (u64 expires_at_ns, u32 index) pairs in
+ * owner keys' x-coordinates (32 bytes per account), the stored transfers, the failed ids, the expiry heap as (u64 expires_at_ns, u32 index) pairs in
  * heap order, and a status byte per transfer. The id maps are not in it: loading rebuilds them,
  * which also proves every id distinct. */
 #define IMAGE_MAGIC 0x4547414d49434c31ull /* "1LCIMAGE" read as little-endian bytes */
-#define IMAGE_VERSION 1u
+#define IMAGE_VERSION 2u
 #define IMAGE_HEADER_WORDS 8u
 #define IMAGE_EXPIRY_SIZE 12u
 
@@ -1142,7 +1181,7 @@ typedef struct image_counts {
 
 static size_t image_size_of(const image_counts *n) {
     return IMAGE_HEADER_WORDS * 8u +
-           (size_t)n->accounts * (sizeof(hot_account) + sizeof(cold_account)) +
+           (size_t)n->accounts * (sizeof(hot_account) + sizeof(cold_account) + 32u) +
            (size_t)n->transfers * (sizeof(stored_transfer) + 1u) +
            (size_t)n->failed * sizeof(lc_u128) + (size_t)n->expiries * IMAGE_EXPIRY_SIZE;
 }
@@ -1168,6 +1207,7 @@ int lc_engine_image_write(const lc_engine *e, uint8_t *out, size_t size) {
     uint8_t *at = put_bytes(out, header, sizeof header);
     at = put_bytes(at, e->hot, e->account_count * sizeof(hot_account));
     at = put_bytes(at, e->cold, e->account_count * sizeof(cold_account));
+    at = put_bytes(at, e->owner_x, e->account_count * 32);
     at = put_bytes(at, e->transfers, e->transfer_count * sizeof(stored_transfer));
     at = put_bytes(at, e->failed_ids, e->failed_count * sizeof(lc_u128));
     for (size_t i = 0; i < e->expiry_count; i++) {
@@ -1246,6 +1286,7 @@ int lc_engine_image_load(lc_engine *e, const uint8_t *image, size_t size) {
     if (status == LC_OK) {
         status = grow((void **)&e->hot, &e->hot_capacity, n.accounts, sizeof(hot_account));
     }
+    if (status == LC_OK) status = grow((void **)&e->owner_x, &e->owner_x_capacity, n.accounts, 32);
     if (status == LC_OK) {
         status = grow((void **)&e->transfers, &e->transfer_capacity, n.transfers,
                       sizeof(stored_transfer));
@@ -1265,6 +1306,8 @@ int lc_engine_image_load(lc_engine *e, const uint8_t *image, size_t size) {
     at += n.accounts * sizeof(hot_account);
     memcpy(e->cold, at, n.accounts * sizeof(cold_account));
     at += n.accounts * sizeof(cold_account);
+    if (n.accounts > 0) memcpy(e->owner_x, at, n.accounts * 32);
+    at += n.accounts * 32;
     memcpy(e->transfers, at, n.transfers * sizeof(stored_transfer));
     at += n.transfers * sizeof(stored_transfer);
     memcpy(e->failed_ids, at, n.failed * sizeof(lc_u128));

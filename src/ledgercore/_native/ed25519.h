@@ -16,6 +16,11 @@
 /* A decoded public key: its 32-byte encoding, the affine point as 15 native-endian 64-bit limbs,
  * a validity byte and a format tag. Opaque to Python, valid only in the process that made it. */
 #define LC_ED25519_DECODED_KEY_SIZE 160
+/* A hinted public key: its 32-byte encoding, then the 32-byte encoding of its point's
+ * x-coordinate, which spares the verifier the square root of decoding. The hint is checked
+ * (canonical, of the key's sign, on the curve with the key's y); a wrong one is decoded as a raw
+ * key would be, so a hint changes no verdict. */
+#define LC_ED25519_HINTED_KEY_SIZE 64
 
 /* Status of lc_ed25519_check_public_key. */
 #define LC_ED25519_KEY_OK 0
@@ -32,7 +37,8 @@ int lc_ed25519_verify(const uint8_t public_key[32], const uint8_t *message, size
 int lc_ed25519_decode_public_keys(const uint8_t *public_keys, size_t count, uint8_t *decoded);
 
 /* Verifies count signatures; valid[i] is set to 1 or 0. public_keys holds count records of
- * key_size bytes: 32 (raw keys) or LC_ED25519_DECODED_KEY_SIZE (from the function above).
+ * key_size bytes: 32 (raw keys), LC_ED25519_HINTED_KEY_SIZE (keys with their x-coordinates) or
+ * LC_ED25519_DECODED_KEY_SIZE (from the function above).
  * messages[i] points at message_sizes[i] bytes (NULL allowed when the size is 0).
  * Randomness for the linear combination comes from the operating system (getrandom(2) on Linux,
  * arc4random_buf(3) elsewhere). Returns LC_OK, LC_ERROR_MEMORY, or LC_ERROR_UNSUPPORTED when
@@ -44,6 +50,12 @@ int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
 
 /* LC_ED25519_KEY_OK, or why a key is refused at registration (see keys.check_public_key). */
 int lc_ed25519_check_public_key(const uint8_t public_key[32]);
+
+/* For count keys (32 bytes each): statuses[i], as lc_ed25519_check_public_key gives it, and
+ * hinted[i], LC_ED25519_HINTED_KEY_SIZE bytes: the key and, for a key that decodes, its point's
+ * x-coordinate (zeros otherwise, a hint that no such key passes). Returns LC_OK. */
+int lc_ed25519_check_public_keys(const uint8_t *public_keys, size_t count, uint8_t *statuses,
+                                 uint8_t *hinted);
 
 /* Test hook: the verdict of the combined equation of the whole batch (1..LC_ED25519_CHUNK_SIZE_MAX
  * signatures) as thread_count threads check it together, without naming bad signatures: 1 when

@@ -5,6 +5,7 @@ cdef extern from "ed25519.h" nogil:
     int LC_ED25519_PUBLIC_KEY_SIZE
     int LC_ED25519_SIGNATURE_SIZE
     int LC_ED25519_DECODED_KEY_SIZE
+    int LC_ED25519_HINTED_KEY_SIZE
     int LC_ED25519_KEY_OK
     int LC_ED25519_KEY_NOT_CANONICAL
     int LC_ED25519_KEY_NOT_ON_CURVE
@@ -21,6 +22,8 @@ cdef extern from "ed25519.h" nogil:
                               const uint8_t *signatures, size_t count, uint32_t thread_count,
                               uint8_t *valid)
     int lc_ed25519_check_public_key(const uint8_t *public_key)
+    int lc_ed25519_check_public_keys(const uint8_t *public_keys, size_t count, uint8_t *statuses,
+                                     uint8_t *hinted)
     void lc_ed25519_sha512(uint8_t *digest, const uint8_t *data, size_t size)
     int lc_ed25519_split_scalar(const uint8_t *k, uint8_t *c0, uint8_t *c1, int *c1_negative)
 

@@ -33,6 +33,7 @@ TEAM_SIGNATURES_MIN = LC_ED25519_TEAM_SIGNATURES_MIN
 PUBLIC_KEY_SIZE = LC_ED25519_PUBLIC_KEY_SIZE
 SIGNATURE_SIZE = LC_ED25519_SIGNATURE_SIZE
 DECODED_KEY_SIZE = LC_ED25519_DECODED_KEY_SIZE
+HINTED_KEY_SIZE = LC_ED25519_HINTED_KEY_SIZE
 GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493
 KEY_OK = LC_ED25519_KEY_OK
 KEY_NOT_CANONICAL = LC_ED25519_KEY_NOT_CANONICAL
@@ -161,7 +162,8 @@ def verify_batch(const uint8_t[:, ::1] public_keys not None, messages,
                  const uint8_t[:, ::1] signatures not None, unsigned int threads):
     """A (n,) bool array: whether each signature is valid.
 
-    public_keys: (n, 32) raw keys or (n, DECODED_KEY_SIZE) decoded records; messages: a 2-D
+    public_keys: (n, 32) raw keys, (n, HINTED_KEY_SIZE) keys with their x-coordinates or
+    (n, DECODED_KEY_SIZE) decoded records; messages: a 2-D
     C-contiguous uint8 array of n rows or a sequence of n bytes-likes; signatures: (n, 64).
     """
     return batch_call(public_keys, messages, signatures, threads, False)[1]
@@ -185,7 +187,8 @@ cdef object checked_messages(const uint8_t[:, ::1] public_keys, messages,
     thread, or a buffer export run later, changes the caller's list meanwhile)."""
     cdef Py_ssize_t count = public_keys.shape[0]
     cdef size_t key_size = public_keys.shape[1]
-    if key_size != 32 and key_size != LC_ED25519_DECODED_KEY_SIZE:
+    if (key_size != 32 and key_size != LC_ED25519_HINTED_KEY_SIZE
+            and key_size != LC_ED25519_DECODED_KEY_SIZE):
         raise ValueError(f"public_keys: expected shape (n, 32), got (n, {key_size})")
     if count > LC_BATCH_SIZE_MAX:
         raise ValueError(f"public_keys: {count} keys, at most {LC_BATCH_SIZE_MAX}")
@@ -299,6 +302,25 @@ def check_public_key(const uint8_t[::1] public_key not None):
     if public_key.shape[0] != 32:
         raise ValueError(f"public_key: expected 32 bytes, got {public_key.shape[0]}")
     return lc_ed25519_check_public_key(&public_key[0])
+
+
+def check_public_keys(const uint8_t[:, ::1] public_keys not None):
+    """(statuses, hinted) of an (n, 32) uint8 array of keys: each key's check_public_key code
+    (uint8) and its hinted record, (n, HINTED_KEY_SIZE) uint8 (x zero for a key that does not
+    decode)."""
+    cdef Py_ssize_t count = public_keys.shape[0]
+    if public_keys.shape[1] != 32:
+        raise ValueError(f"public_keys: expected shape (n, 32), got (n, {public_keys.shape[1]})")
+    statuses = numpy.zeros(count, dtype=numpy.uint8)
+    hinted = numpy.zeros((count, LC_ED25519_HINTED_KEY_SIZE), dtype=numpy.uint8)
+    if count == 0:
+        return statuses, hinted
+    cdef uint8_t[::1] status_out = statuses
+    cdef uint8_t[:, ::1] hinted_out = hinted
+    with nogil:
+        lc_ed25519_check_public_keys(&public_keys[0, 0], count, &status_out[0],
+                                     &hinted_out[0, 0])
+    return statuses, hinted
 
 
 def sha512(const uint8_t[::1] data not None):

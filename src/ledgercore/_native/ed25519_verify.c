@@ -51,15 +51,38 @@ static int decode_point(ge25519_affine *r, const uint8_t s[32]) {
 
 /* Fills one decoded key record (the layout of LC_ED25519_DECODED_KEY_SIZE in ed25519.h): the
  * key, its point if it decodes under rule 2, the validity byte and the tag. */
-static void decode_key_record(uint8_t *record, const uint8_t key[32]) {
-    ge25519_affine A;
+static void fill_key_record(uint8_t *record, const uint8_t key[32], const ge25519_affine *A) {
     memset(record, 0, LC_ED25519_DECODED_KEY_SIZE);
     memcpy(record, key, 32);
-    if (decode_point(&A, key)) {
-        memcpy(record + DECODED_KEY_POINT_OFFSET, &A, sizeof A);
+    if (A != NULL) {
+        memcpy(record + DECODED_KEY_POINT_OFFSET, A, sizeof *A);
         record[DECODED_KEY_VALID_OFFSET] = 1;
     }
     memcpy(record + DECODED_KEY_TAG_OFFSET, decoded_key_tag, 4);
+}
+
+static void decode_key_record(uint8_t *record, const uint8_t key[32]) {
+    ge25519_affine A;
+    fill_key_record(record, key, decode_point(&A, key) ? &A : NULL);
+}
+
+/* Decodes, in place, a key cache record that holds a key and, if hinted, the key's x-coordinate
+ * after it (a hinted key, LC_ED25519_HINTED_KEY_SIZE): the hint is checked, never trusted, and
+ * a wrong one costs the usual decoding, so the record is the one decode_key_record makes. */
+static void decode_cached_key(uint8_t *record, int hinted) {
+    uint8_t key[32], x[32];
+    memcpy(key, record, 32);
+    if (hinted) {
+        memcpy(x, record + 32, 32);
+        ge25519_p3 p;
+        if (lc_ge25519_frombytes_with_x(&p, key, x) == 0) {
+            ge25519_affine A;
+            affine_from_p3(&A, &p);
+            fill_key_record(record, key, &A);
+            return;
+        }
+    }
+    decode_key_record(record, key);
 }
 
 /* Whether a decoded key record came from decode_key_record (its tag) and holds a key that
@@ -386,10 +409,9 @@ static const uint8_t *key_cache_record(const key_cache *cache, size_t index) {
     return cache->records + index * LC_ED25519_DECODED_KEY_SIZE;
 }
 
-/* The record index of key, found or made. A new record is a copy of decoded_record when the
- * caller has one (decoded keys); else it holds only the key, for the caller to decode. */
-static uint32_t key_cache_insert(key_cache *cache, const uint8_t key[32],
-                                 const uint8_t *decoded_record) {
+/* The record index of key, found or made. A new record is a copy of the caller's key record
+ * of key_size bytes: decoded records whole; a raw or hinted key, for the caller to decode. */
+static uint32_t key_cache_insert(key_cache *cache, const uint8_t *key, size_t key_size) {
     uint64_t h = lc_load64_le(key) ^ lc_load64_le(key + 8) * 0x9e3779b97f4a7c15u;
     h ^= lc_load64_le(key + 16) * 0xc2b2ae3d27d4eb4fu ^ lc_load64_le(key + 24);
     h *= 0xff51afd7ed558ccdu;
@@ -407,23 +429,20 @@ static uint32_t key_cache_insert(key_cache *cache, const uint8_t key[32],
     LC_ASSERT(cache->record_count < cache->record_capacity);
     const uint32_t index = (uint32_t)cache->record_count++;
     uint8_t *record = cache->records + (size_t)index * LC_ED25519_DECODED_KEY_SIZE;
-    if (decoded_record != NULL) {
-        memcpy(record, decoded_record, LC_ED25519_DECODED_KEY_SIZE);
-    } else {
-        memcpy(record, key, 32);
-    }
+    LC_ASSERT(key_size <= LC_ED25519_DECODED_KEY_SIZE);
+    memcpy(record, key, key_size);
     if (free_slot != NULL) *free_slot = index;
     return index;
 }
 
-/* The record index of key, found or made: from decoded_record when the caller has one (decoded
- * keys), else by decoding key. */
-static uint32_t key_cache_index(key_cache *cache, const uint8_t key[32],
-                                const uint8_t *decoded_record) {
+/* The record index of key (a record of key_size bytes), found or made: copied when decoded,
+ * else decoded now. */
+static uint32_t key_cache_index(key_cache *cache, const uint8_t *key, size_t key_size) {
     const size_t known = cache->record_count;
-    const uint32_t index = key_cache_insert(cache, key, decoded_record);
-    if (index >= known && decoded_record == NULL) {
-        decode_key_record(cache->records + (size_t)index * LC_ED25519_DECODED_KEY_SIZE, key);
+    const uint32_t index = key_cache_insert(cache, key, key_size);
+    if (index >= known && key_size != LC_ED25519_DECODED_KEY_SIZE) {
+        decode_cached_key(cache->records + (size_t)index * LC_ED25519_DECODED_KEY_SIZE,
+                          key_size == LC_ED25519_HINTED_KEY_SIZE);
     }
     return index;
 }
@@ -432,11 +451,10 @@ static uint32_t key_cache_index(key_cache *cache, const uint8_t key[32],
  * goes through the chunk's key cache, so each distinct raw key is decoded once. */
 static void chunk_prepare(chunk_state *c, key_cache *cache, const batch_job *job, size_t start,
                           size_t end) {
-    const int decoded = job->key_size == LC_ED25519_DECODED_KEY_SIZE;
     for (size_t i = start; i < end; i++) {
         const uint8_t *key = job->public_keys + i * job->key_size;
         const size_t j = c->count;
-        const uint32_t key_id = key_cache_index(cache, key, decoded ? key : NULL);
+        const uint32_t key_id = key_cache_index(cache, key, job->key_size);
         const signature_job sj = {
             .key = key, .key_record = key_cache_record(cache, key_id),
             .message = job->messages[i], .message_size = job->message_sizes[i],
@@ -665,13 +683,11 @@ static void team_keys_unit(team_job *t, size_t unit, ge25519_p3 *buckets, uint8_
     (void)filled;
     const size_t start = unit * TEAM_KEYS_PER_UNIT;
     const size_t end = unit_end(start, TEAM_KEYS_PER_UNIT, t->cache.record_count);
-    const int decoded = t->batch->key_size == LC_ED25519_DECODED_KEY_SIZE;
+    const size_t key_size = t->batch->key_size;
     for (size_t u = start; u < end; u++) {
         uint8_t *record = t->cache.records + u * LC_ED25519_DECODED_KEY_SIZE;
-        if (!decoded) {
-            uint8_t key[32];
-            memcpy(key, record, 32);
-            decode_key_record(record, key);
+        if (key_size != LC_ED25519_DECODED_KEY_SIZE) {
+            decode_cached_key(record, key_size == LC_ED25519_HINTED_KEY_SIZE);
         }
         const size_t point = t->count + u;
         if (key_record_usable(record)) {
@@ -844,12 +860,11 @@ static int team_setup(team_job *t, const batch_job *job) {
         !t->key_wide || !t->kept || !t->affine || !t->niels || !t->scalars) {
         return LC_ERROR_MEMORY;
     }
-    /* Keys enter the cache undecoded (raw keys are decoded in step 1, by the team); a decoded
-     * record is copied as it is. */
-    const int decoded = job->key_size == LC_ED25519_DECODED_KEY_SIZE;
+    /* Keys enter the cache undecoded (raw and hinted keys are decoded in step 1, by the team);
+     * a decoded record is copied as it is. */
     for (size_t i = 0; i < n; i++) {
         const uint8_t *key = job->public_keys + i * job->key_size;
-        t->key_id[i] = key_cache_insert(&t->cache, key, decoded ? key : NULL);
+        t->key_id[i] = key_cache_insert(&t->cache, key, job->key_size);
     }
     if (system_random((uint8_t *)t->z, n * sizeof *t->z) != 0) return LC_ERROR_UNSUPPORTED;
     for (size_t i = 0; i < n; i++) {
@@ -912,7 +927,8 @@ static void batch_job_init(batch_job *job, const uint8_t *public_keys, size_t ke
                            const uint8_t *signatures, size_t count, uint32_t thread_count,
                            uint8_t *valid) {
     LC_ASSERT(thread_count >= 1 && thread_count <= LC_THREAD_COUNT_MAX);
-    LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_DECODED_KEY_SIZE);
+    LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_HINTED_KEY_SIZE ||
+              key_size == LC_ED25519_DECODED_KEY_SIZE);
     LC_ASSERT(public_keys && messages && message_sizes && signatures && valid);
     memset(job, 0, sizeof *job);
     job->public_keys = public_keys;
@@ -932,7 +948,8 @@ int lc_ed25519_verify_batch(const uint8_t *public_keys, size_t key_size,
                             uint8_t *valid) {
     LC_ASSERT(count <= LC_BATCH_SIZE_MAX);
     LC_ASSERT(thread_count >= 1 && thread_count <= LC_THREAD_COUNT_MAX);
-    LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_DECODED_KEY_SIZE);
+    LC_ASSERT(key_size == LC_ED25519_PUBLIC_KEY_SIZE || key_size == LC_ED25519_HINTED_KEY_SIZE ||
+              key_size == LC_ED25519_DECODED_KEY_SIZE);
     if (count == 0) return LC_OK;
     batch_job job;
     batch_job_init(&job, public_keys, key_size, messages, message_sizes, signatures, count,
@@ -982,21 +999,46 @@ int lc_ed25519_decode_public_keys(const uint8_t *public_keys, size_t count, uint
     return LC_OK;
 }
 
-int lc_ed25519_check_public_key(const uint8_t public_key[32]) {
+/* lc_ed25519_check_public_key's verdict; *decoded says whether the key decoded (into A). */
+static int check_key(const uint8_t public_key[32], ge25519_p3 *A, int *decoded) {
+    *decoded = 0;
     if (!lc_fe51_is_canonical(public_key)) return LC_ED25519_KEY_NOT_CANONICAL;
-    ge25519_p3 A;
-    if (lc_ge25519_frombytes(&A, public_key) != 0) {
+    if (lc_ge25519_frombytes(A, public_key) != 0) {
         /* x = 0 with the sign bit set is a second spelling of a valid point, not off the curve. */
         uint8_t positive[32];
         memcpy(positive, public_key, 32);
         positive[31] &= 0x7f;
-        if ((public_key[31] & 0x80) && lc_ge25519_frombytes(&A, positive) == 0) {
+        ge25519_p3 other;
+        if ((public_key[31] & 0x80) && lc_ge25519_frombytes(&other, positive) == 0) {
             return LC_ED25519_KEY_NOT_CANONICAL;
         }
         return LC_ED25519_KEY_NOT_ON_CURVE;
     }
-    if (lc_ge25519_has_small_order(&A)) return LC_ED25519_KEY_SMALL_ORDER;
+    *decoded = 1;
+    if (lc_ge25519_has_small_order(A)) return LC_ED25519_KEY_SMALL_ORDER;
     return LC_ED25519_KEY_OK;
+}
+
+int lc_ed25519_check_public_key(const uint8_t public_key[32]) {
+    ge25519_p3 A;
+    int decoded;
+    return check_key(public_key, &A, &decoded);
+}
+
+int lc_ed25519_check_public_keys(const uint8_t *public_keys, size_t count, uint8_t *statuses,
+                                 uint8_t *hinted) {
+    LC_ASSERT(count == 0 || (public_keys != NULL && statuses != NULL && hinted != NULL));
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *key = public_keys + 32 * i;
+        uint8_t *out = hinted + LC_ED25519_HINTED_KEY_SIZE * i;
+        ge25519_p3 A;
+        int decoded;
+        statuses[i] = (uint8_t)check_key(key, &A, &decoded);
+        memcpy(out, key, 32);
+        memset(out + 32, 0, 32);
+        if (decoded) lc_fe51_tobytes(out + 32, &A.X); /* Z = 1: X is the affine x */
+    }
+    return LC_OK;
 }
 
 void lc_ed25519_sha512(uint8_t digest[64], const uint8_t *data, size_t size) {

@@ -77,6 +77,33 @@ int lc_ge25519_frombytes(ge25519_p3 *r, const uint8_t s[32]) {
     return decode_end(r, &d, &power, s);
 }
 
+/* The point of s given its x-coordinate: s decodes to (x, y) exactly when y (from s) is
+ * canonical, x is canonical with the parity of s's sign bit, and (x, y) is on the curve, since
+ * u / v has at most two roots and they differ in parity. A few multiplications stand in for the
+ * exponentiation; anything else (a wrong or stale x) returns -1, and the caller decodes s. */
+int lc_ge25519_frombytes_with_x(ge25519_p3 *r, const uint8_t s[32], const uint8_t x_bytes[32]) {
+    if (!lc_fe51_is_canonical(s)) return -1;
+    if ((x_bytes[31] & 0x80) != 0 || !lc_fe51_is_canonical(x_bytes)) return -1;
+    if ((x_bytes[0] & 1) != (s[31] >> 7)) return -1; /* also refuses x = 0 with the sign set */
+    fe51 one, y, x, u, v, vxx, check;
+    fe51_one(&one);
+    lc_fe51_frombytes(&y, s);
+    lc_fe51_frombytes(&x, x_bytes);
+    fe51_sq(&u, &y);
+    fe51_mul(&v, &u, &curve_d);
+    fe51_sub(&u, &u, &one); /* u = y^2 - 1 */
+    fe51_add(&v, &v, &one); /* v = d y^2 + 1 */
+    fe51_sq(&vxx, &x);
+    fe51_mul(&vxx, &vxx, &v);
+    fe51_sub(&check, &vxx, &u);
+    if (!lc_fe51_is_zero(&check)) return -1;
+    r->X = x;
+    r->Y = y;
+    fe51_one(&r->Z);
+    fe51_mul(&r->T, &x, &y);
+    return 0;
+}
+
 void lc_ge25519_tobytes(uint8_t s[32], const ge25519_p3 *p) {
     fe51 zinv, x, y;
     lc_fe51_invert(&zinv, &p->Z);

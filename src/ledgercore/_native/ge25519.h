@@ -180,6 +180,8 @@ static inline void ge25519_affine_to_niels(ge25519_niels *r, const ge25519_affin
 
 /* Points (ge25519.c). */
 int lc_ge25519_frombytes(ge25519_p3 *r, const uint8_t s[32]);
+/* The same point given its x-coordinate (canonical bytes), checked; -1 if x is not its. */
+int lc_ge25519_frombytes_with_x(ge25519_p3 *r, const uint8_t s[32], const uint8_t x_bytes[32]);
 void lc_ge25519_tobytes(uint8_t s[32], const ge25519_p3 *p);
 int lc_ge25519_times8_is_identity(const ge25519_p3 *p);
 int lc_ge25519_has_small_order(const ge25519_p3 *p);
