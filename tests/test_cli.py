@@ -101,3 +101,18 @@ def test_an_unknown_stage_is_refused_with_the_known_ones(capsys) -> None:
     error = capsys.readouterr().err
     assert "mining" in error
     assert "hashing" in error
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["--accounts", "1"], "--accounts 1"),
+        (["--transfers", "0"], "--transfers 0"),
+        (["--owner-keys", "0"], "--owner-keys 0"),
+        (["--accounts", "10", "--owner-keys", "11"], "more than the 10 accounts"),
+        (["--quick", "--owner-keys", "1001"], "more than the 1000 accounts"),
+    ],
+)
+def test_ledger_sizes_that_cannot_run_are_refused_before_any_work(arguments, named, capsys):
+    assert main(["bench", "--only", "ledger", "--no-progress", *arguments]) == 2
+    assert named in capsys.readouterr().err

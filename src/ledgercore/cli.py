@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.add_argument("--transfers", type=int, metavar="N", help="ledger stage: transfers")
     bench.add_argument("--accounts", type=int, metavar="N", help="ledger stage: accounts")
+    bench.add_argument(
+        "--owner-keys",
+        type=int,
+        metavar="N",
+        help="ledger stage: distinct owner keys among the accounts (default: at most 256)",
+    )
     add_verify_command(commands)
     return parser
 
@@ -71,6 +77,23 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _ledger_sizes_refused(args: argparse.Namespace) -> str | None:
+    """Why the ledger stage's sizes cannot be run, or None."""
+    if args.transfers is not None and args.transfers < 1:
+        return f"--transfers {args.transfers}: expected at least 1"
+    if args.accounts is not None and args.accounts < 2:
+        return f"--accounts {args.accounts}: expected at least 2 (a transfer needs two)"
+    if args.owner_keys is not None:
+        if args.owner_keys < 1:
+            return f"--owner-keys {args.owner_keys}: expected at least 1"
+        from ledgercore.bench.ledger import FULL_ACCOUNT_COUNT, QUICK_ACCOUNT_COUNT
+
+        accounts = args.accounts or (QUICK_ACCOUNT_COUNT if args.quick else FULL_ACCOUNT_COUNT)
+        if args.owner_keys > accounts:
+            return f"--owner-keys {args.owner_keys}: more than the {accounts} accounts"
+    return None
+
+
 def _bench(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -91,6 +114,10 @@ def _bench(args: argparse.Namespace) -> int:
             f"expected some of {', '.join(GROUPS)}",
             file=sys.stderr,
         )
+        return 2
+    refusal = _ledger_sizes_refused(args)
+    if refusal:
+        print(f"ledgercore bench: {refusal}", file=sys.stderr)
         return 2
     facts = machine_facts()
     print(
@@ -123,6 +150,7 @@ def _bench(args: argparse.Namespace) -> int:
 
         ctx = BenchContext(quick=args.quick, on_measure=on_measure)
         ctx.ledger_transfers, ctx.ledger_accounts = args.transfers, args.accounts  # type: ignore
+        ctx.ledger_owner_keys = args.owner_keys  # type: ignore
         results = run_stages(groups, ctx, on_stage=on_stage)
         bar.update(1)
     print(format_table(results))

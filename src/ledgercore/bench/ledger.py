@@ -25,7 +25,8 @@ acknowledged only once synced. Figures, each beside its baseline measured in the
 
 Signed traffic is cached under LEDGERCORE_BENCH_DIR (default: <tmp>/ledgercore-bench), so reruns
 skip signing. Quick mode: 24,570 transfers over 1,000 accounts, a few seconds; full mode:
-327,600 transfers over 10,000 accounts (`ledgercore bench --transfers N --accounts N` to change).
+327,600 transfers over 10,000 accounts owned by 256 keys (`ledgercore bench --transfers N
+--accounts N --owner-keys N` to change).
 
 Example:
     >>> workload = signed_workload(transfer_count=100, account_count=10, cache=False)
@@ -82,13 +83,20 @@ def _cache_dir() -> str:
 
 
 def signed_workload(
-    *, transfer_count: int, account_count: int, cache: bool = True, progress: bool = False
+    *,
+    transfer_count: int,
+    account_count: int,
+    key_count: int | None = None,
+    cache: bool = True,
+    progress: bool = False,
 ) -> Workload:
     """Accounts and signed single transfers between random pairs of them (seeded), cached.
 
     Args:
         transfer_count: transfers to make.
-        account_count: accounts (at least 2); owner keys are shared by up to 256 keys.
+        account_count: accounts (at least 2).
+        key_count: distinct owner keys, account n owned by key n mod key_count (default: as
+            many as accounts, at most KEY_COUNT_MAX).
         cache: read and write the signed transfers under the bench directory.
         progress: show a progress bar while signing.
 
@@ -98,7 +106,9 @@ def signed_workload(
     from ledgercore.keys import SigningKey
 
     assert account_count >= 2
-    key_count = min(account_count, KEY_COUNT_MAX)
+    if key_count is None:
+        key_count = min(account_count, KEY_COUNT_MAX)
+    assert 1 <= key_count <= account_count
     seeds = [
         SEED.to_bytes(4, "little") + index.to_bytes(28, "little") for index in range(key_count)
     ]
@@ -111,7 +121,8 @@ def signed_workload(
     public = numpy.frombuffer(b"".join(key.public_key for key in keys), numpy.uint8)
     accounts["owner_key"] = public.reshape(key_count, 32)[owners]
     path = os.path.join(
-        _cache_dir(), f"transfers-v{records.FORMAT_VERSION}-{transfer_count}-{account_count}.npy"
+        _cache_dir(),
+        f"transfers-v{records.FORMAT_VERSION}-{transfer_count}-{account_count}-{key_count}.npy",
     )
     if cache and os.path.exists(path):
         transfers = numpy.load(path, allow_pickle=False)
@@ -325,9 +336,14 @@ def run(ctx: Any) -> list:
     account_count = getattr(ctx, "ledger_accounts", None) or (
         QUICK_ACCOUNT_COUNT if ctx.quick else FULL_ACCOUNT_COUNT
     )
+    key_count = getattr(ctx, "ledger_owner_keys", None)
     workload = signed_workload(
-        transfer_count=transfer_count, account_count=account_count, progress=True
+        transfer_count=transfer_count,
+        account_count=account_count,
+        key_count=key_count,
+        progress=True,
     )
+    key_count = len(numpy.unique(workload.accounts["owner_key"], axis=0))
     subset = min(transfer_count, 2_000 if ctx.quick else BATCH_SIZE)
     with tempfile.TemporaryDirectory(prefix="ledgercore-bench-") as directory:
         print(f"ledger bench: stores in {directory}", file=sys.stderr)
@@ -376,6 +392,7 @@ def run(ctx: Any) -> list:
     common = dict(
         batch_size=BATCH_SIZE,
         account_count=account_count,
+        owner_key_count=key_count,
         naive_subset=subset,
     )
     return [
