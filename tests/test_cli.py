@@ -50,6 +50,8 @@ def test_the_ledger_details_print_shares_latency_disk_and_proofs() -> None:
         "share_of_signature_ceiling": 0.861,
         "share_of_signature_ceiling_pairs": [0.8, 0.861, 0.9],
         "signature_ceiling_per_second": 210_000.0,
+        "cpu_time_stolen_share": 0.12,
+        "share_of_signature_ceiling_wall": 0.74,
         "share_of_signature_ceiling_lanes": 0.8,
         "signature_ceiling_lanes_per_second": 230_000.0,
         "batch_latency_p50_ms": 125.4,
@@ -69,6 +71,7 @@ def test_the_ledger_details_print_shares_latency_disk_and_proofs() -> None:
     assert lines[0] == "ledger  submit_many, signed:"
     assert "86% of the signature-verification ceiling (210,000/s" in lines[1]
     assert "80%, 86%, 90%" in lines[1]
+    assert "the host took 12%; by wall time alone 74%" in lines[1]
     assert "80% of verification alone through two lanes (230,000/s)" in lines[2]
     assert "p50 125 ms, p99 170 ms" in lines[3]
     assert "135 B per transfer" in lines[4] and "143 B for the snapshot" in lines[4]

@@ -254,6 +254,12 @@ def _details(result: BenchResult) -> list[str]:
                 f" ({extra['signature_ceiling_per_second']:,.0f}/s, verify_batch alone on all "
                 f"cores; median of the pairs {pairs})"
             )
+        if "cpu_time_stolen_share" in extra:
+            text += (
+                f"; each side timed by the CPU time it had: the host took "
+                f"{extra['cpu_time_stolen_share']:.0%}; by wall time alone "
+                f"{extra['share_of_signature_ceiling_wall']:.0%}"
+            )
         phrases.append(text)
     if "share_of_signature_ceiling_lanes" in extra:
         phrases.append(

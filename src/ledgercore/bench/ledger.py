@@ -10,9 +10,11 @@ acknowledged only once synced. Figures, each beside its baseline measured in the
   verify, apply, hash, Merkle, persist; "verify" is the wait for signatures the overlap did not
   hide), p50 and p99 latency of a batch (from reading it to its acknowledgement), and the ratio
   to the signature-verification ceiling (`verify_batch` alone on all cores over the same
-  batches, timed right before each of three signed runs; the median of the three pairs, the
-  throughput of the best run; the JSON adds each pair, and the ratio to verification alone as
-  submit_many runs it, two batches at a time); the same with
+  batches, timed right before each of five signed runs, each side by the CPU time it had: its
+  wall time less the share a busy host took (steal, `ledgercore.bench.steal`); the median of
+  the five pairs, the throughput of the best run; the JSON adds each pair, the ratio by wall
+  time alone, and the ratio to verification alone as submit_many runs it, two batches at a
+  time); the same with
   one `submit` call per batch, nothing overlapped; the baseline is a naive
   pipeline doing the same work in plain Python on a subset: PyNaCl verifying each signature,
   a dict-of-balances model, the `blake3` package for each leaf and the log's nodes, and rocksdict
@@ -48,6 +50,7 @@ from typing import Any
 import numpy
 
 from ledgercore import records
+from ledgercore.bench.steal import Span, Stopwatch
 from ledgercore.snapshot import SNAPSHOT_FILE
 
 GROUP = "ledger"
@@ -60,7 +63,7 @@ KEY_COUNT_MAX = 256
 START_NS = 1_700_000_000 * 10**9
 SEED = 2026
 STAGES = ("decode", "verify", "apply", "hash", "merkle", "persist")
-SIGNED_RUN_COUNT = 3
+SIGNED_RUN_COUNT = 5
 
 
 @dataclass
@@ -165,6 +168,7 @@ def _sign(transfers: numpy.ndarray, keys: list[Any], signer: numpy.ndarray, prog
 @dataclass
 class LedgerRun:
     seconds: float
+    span: Span
     stage_seconds: dict[str, float]
     latencies: list[float]
     accepted: int
@@ -185,7 +189,7 @@ def _run_ledger(
     with Ledger.open(path, verify_signatures=verify_signatures) as ledger:
         ledger.create_accounts(workload.accounts, timestamp_ns=START_NS)
         timings: list[dict[str, float]] = []
-        started = time.perf_counter()
+        watch = Stopwatch()
         if pipelined:
             for results, _ in ledger.submit_many(batches, timestamps_ns=clocks, timings=timings):
                 accepted += int((results == 0).sum())
@@ -198,11 +202,11 @@ def _run_ledger(
                 latencies.append(time.perf_counter() - submitted)
                 accepted += int((results == 0).sum())
                 timings.append(timing)
-        seconds = time.perf_counter() - started
+        span = watch.stop()
     for timing in timings:
         for name in STAGES:
             stages[name] += timing.get(name, 0.0)
-    return LedgerRun(seconds, stages, latencies, accepted, path)
+    return LedgerRun(span.wall_seconds, span, stages, latencies, accepted, path)
 
 
 def _shares(run: LedgerRun) -> dict[str, float]:
@@ -278,11 +282,11 @@ def _naive_pipeline(path: str, workload: Workload, count: int, *, verify: bool) 
         db.close()
 
 
-def _ceiling(workload: Workload, *, lanes: int = 0) -> float:
-    """Seconds per signature of `verify_batch` alone on all cores, over every batch of the
-    workload in turn: the signatures the ledger verifies, under keys decoded beforehand (as the
-    ledger holds them), timed over as long a stretch as the ledger's run. With lanes, the
-    batches go through a VerificationQueue of that many lanes instead (as submit_many does)."""
+def _ceiling(workload: Workload, *, lanes: int = 0) -> Span:
+    """The span of `verify_batch` alone on all cores over every batch of the workload in turn
+    (the signatures the ledger verifies, under keys decoded beforehand), timed over as long a
+    stretch as the ledger's run. With lanes, the batches go through a VerificationQueue of that
+    many lanes instead (as submit_many does)."""
     from ledgercore.ed25519 import VerificationQueue, decode_public_keys, verify_batch
 
     decoded = decode_public_keys(numpy.ascontiguousarray(workload.accounts["owner_key"]))
@@ -297,7 +301,7 @@ def _ceiling(workload: Workload, *, lanes: int = 0) -> float:
             )
         )
     count = 0
-    started = time.perf_counter()
+    watch = Stopwatch()
     if lanes:
         queue = VerificationQueue(lanes=lanes)
         pending = [queue.submit(*arguments) for arguments in prepared]
@@ -306,9 +310,17 @@ def _ceiling(workload: Workload, *, lanes: int = 0) -> float:
         for keys, messages, signatures in prepared:
             ok = verify_batch(keys, messages, signatures)
             count += len(ok)
-    seconds = time.perf_counter() - started
+    span = watch.stop()
     assert count == len(workload.transfers)
-    return seconds / count
+    return span
+
+
+def _share(run: LedgerRun, ceiling: Span, signature_count: int, *, wall: bool = False) -> float:
+    """The ledger's rate over the ceiling's, each over the CPU time it had (or its wall time)."""
+    if wall:
+        return (run.accepted / run.span.wall_seconds) / (signature_count / ceiling.wall_seconds)
+    rate = run.accepted / run.span.available_seconds
+    return rate / (signature_count / ceiling.available_seconds)
 
 
 # ---------------------------------------------------------------------------- the stage
@@ -347,10 +359,12 @@ def run(ctx: Any) -> list:
     subset = min(transfer_count, 2_000 if ctx.quick else BATCH_SIZE)
     with tempfile.TemporaryDirectory(prefix="ledgercore-bench-") as directory:
         print(f"ledger bench: stores in {directory}", file=sys.stderr)
-        # A shared machine's speed drifts by a fifth over seconds, so the share of the ceiling
-        # is measured in pairs: each signed run right after the ceiling, over the same batches,
-        # and the median pair reported. Other runs go between the pairs.
-        pairs: list[tuple[LedgerRun, float, float]] = []
+        # A shared machine's speed drifts by a fifth over seconds, and a busy host takes CPU
+        # time from it (steal), so the share of the ceiling is measured in pairs: each signed
+        # run right after the ceiling, over the same batches, each side timed by the CPU time
+        # it had (wall time less the stolen share), and the median pair reported. Other runs
+        # go between the pairs.
+        pairs: list[tuple[LedgerRun, Span, Span]] = []
         for number in range(SIGNED_RUN_COUNT):
             ceiling = _ceiling(workload)
             ceiling_lanes = _ceiling(workload, lanes=VERIFY_LANES)
@@ -365,10 +379,19 @@ def run(ctx: Any) -> list:
                 naive_unsigned = _naive_pipeline(
                     directory + "/naive-u", workload, subset, verify=False
                 )
-        shares = sorted(run.accepted / run.seconds * ceiling for run, ceiling, _ in pairs)
-        shares_lanes = sorted(run.accepted / run.seconds * lanes for run, _, lanes in pairs)
-        ceiling = statistics.median(ceiling for _, ceiling, _ in pairs)
-        ceiling_lanes = statistics.median(lanes for _, _, lanes in pairs)
+        signed_count = len(workload.transfers)
+        shares = sorted(_share(run, ceiling, signed_count) for run, ceiling, _ in pairs)
+        shares_lanes = sorted(_share(run, lanes, signed_count) for run, _, lanes in pairs)
+        shares_wall = sorted(
+            _share(run, ceiling, signed_count, wall=True) for run, ceiling, _ in pairs
+        )
+        ceiling = statistics.median(span.available_seconds / signed_count for _, span, _ in pairs)
+        ceiling_lanes = statistics.median(
+            span.available_seconds / signed_count for _, _, span in pairs
+        )
+        stolen = statistics.median(
+            span.stolen_share for pair in pairs for span in (pair[0].span, pair[1])
+        )
         signed = max((run for run, _, _ in pairs), key=lambda run: run.accepted / run.seconds)
         for run, _, _ in pairs:
             if run is not signed:
@@ -410,6 +433,9 @@ def run(ctx: Any) -> list:
             signature_ceiling_per_second=1 / ceiling,
             share_of_signature_ceiling=statistics.median(shares),
             share_of_signature_ceiling_pairs=shares,
+            share_of_signature_ceiling_wall=statistics.median(shares_wall),
+            share_of_signature_ceiling_wall_pairs=shares_wall,
+            cpu_time_stolen_share=stolen,
             signature_ceiling_lanes_per_second=1 / ceiling_lanes,
             share_of_signature_ceiling_lanes=statistics.median(shares_lanes),
             share_of_signature_ceiling_lanes_pairs=shares_lanes,
@@ -430,7 +456,9 @@ def run(ctx: Any) -> list:
             stage_shares=_shares(one_by_one),
             batch_latency_p50_ms=float(numpy.percentile(one_by_one.latencies, 50)) * 1e3,
             batch_latency_p99_ms=float(numpy.percentile(one_by_one.latencies, 99)) * 1e3,
-            share_of_signature_ceiling=one_by_one.accepted / one_by_one.seconds * ceiling,
+            share_of_signature_ceiling=(
+                one_by_one.accepted / one_by_one.span.available_seconds * ceiling
+            ),
             **common,
         ),
         ctx.result(
