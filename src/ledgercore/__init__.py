@@ -10,7 +10,7 @@ Example:
 
 from ledgercore import ed25519, keys, records
 from ledgercore.blocks import BlockHeader, BlockKind
-from ledgercore.ed25519 import decode_public_keys, verify_batch
+from ledgercore.ed25519 import decode_public_keys, hint_public_keys, verify_batch
 from ledgercore.engine import Engine
 from ledgercore.hashing import blake3, blake3_many, simd_kernel
 from ledgercore.keys import SigningKey, check_public_key
@@ -54,6 +54,7 @@ __all__ = [
     "check_public_key",
     "decode_public_keys",
     "ed25519",
+    "hint_public_keys",
     "keys",
     "ledger_proof_from_bytes",
     "ledger_proof_from_json",

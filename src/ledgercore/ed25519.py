@@ -35,16 +35,19 @@ which libsodium refuses and these rules accept when the cofactored equation hold
 Batches
 -------
 `verify_batch` checks one random linear combination of the signatures' equations with one
-multi-scalar multiplication (Straus for a few points, Pippenger's buckets for many), with
-128-bit coefficients drawn in C from the operating system's CSPRNG (getrandom(2) on Linux,
-arc4random_buf(3) on macOS and the BSDs). Each distinct public key is decoded once, and the
-terms of signatures by the same key are merged. A batch of 256 to 16,384 signatures given two
-or more threads is one combination that all the threads compute together (each takes pieces:
-keys, signatures, Pippenger's windows), so a thread slowed by other work delays it little.
-Larger batches, or a combination that fails, are split into chunks (one or two per thread, at
-most 16,384 each); a chunk that fails is bisected until the bad signatures are named, and each is
-confirmed by the single-signature check. A bad signature survives a batch only with probability
-about 2**-128.
+multi-scalar multiplication (Straus for a few points, Pippenger's buckets for many), with 128-bit
+coefficients drawn in C from the operating system's CSPRNG (getrandom(2) on Linux,
+arc4random_buf(3) on macOS and the BSDs). Each distinct public key is decoded once, and the terms
+of signatures by the same key are merged. Keys may come raw, decoded in this process
+(`decode_public_keys`), or hinted (`hint_public_keys`: each key with its point's x-coordinate,
+which a ledger stores per account): a hint is checked against the curve equation and the key's sign
+and y, a few multiplications instead of the square root of decoding, and a wrong hint is decoded as
+a raw key would be, so the verdicts never depend on it. A batch of 256 to 16,384 signatures given
+two or more threads is one combination that all the threads compute together (each takes pieces:
+keys, signatures, Pippenger's windows), so a thread slowed by other work delays it little. Larger
+batches, or a combination that fails, are split into chunks (one or two per thread, at most 16,384
+each); a chunk that fails is bisected until the bad signatures are named, and each is confirmed by
+the single-signature check. A bad signature survives a batch only with probability about 2**-128.
 
 Example:
     >>> from ledgercore.ed25519 import verify
