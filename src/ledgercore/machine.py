@@ -108,8 +108,11 @@ class Machine:
 
     def __init__(self, *, verify_signatures: bool = True) -> None:
         self.engine = Engine()
-        self.log = MerkleLog()
-        self.state = StateTree()
+        # One thread each: a block's hashing is a few milliseconds, which a helper thread
+        # started per call costs more CPU than it saves, and while a ledger verifies the next
+        # batches' signatures every core is taken already.
+        self.log = MerkleLog(threads=1)
+        self.state = StateTree(threads=1)
         self.verify_signatures = verify_signatures
         self.log_timestamps = _Growing("<u8")
         self.account_timestamps = _Growing("<u8")
