@@ -13,7 +13,7 @@ import os
 import pytest
 
 from ledgercore.bench.ed25519 import pynacl_loop, signed_batch
-from ledgercore.ed25519 import decode_public_keys, verify, verify_batch
+from ledgercore.ed25519 import decode_public_keys, hint_public_keys, verify, verify_batch
 
 LOOP_COUNT = 1_000
 BATCH_SIZES = (64, 256, 1_024, 4_096, 16_384)
@@ -65,12 +65,16 @@ def test_verify_loop(benchmark, loop_inputs):
 
 @pytest.mark.parametrize("n", BATCH_SIZES)
 @pytest.mark.parametrize("threads", sorted({1, all_threads()}))
-@pytest.mark.parametrize("decoded", [False, True], ids=["raw_keys", "decoded_keys"])
-def test_verify_batch(benchmark, signed, loop_inputs, n, threads, decoded):
+@pytest.mark.parametrize("form", ["raw", "hinted", "decoded"], ids=lambda form: f"{form}_keys")
+def test_verify_batch(benchmark, signed, loop_inputs, n, threads, form):
     public_keys, messages, signatures = signed
-    keys = decode_public_keys(public_keys[:n]) if decoded else public_keys[:n]
+    keys = {
+        "raw": lambda rows: rows,
+        "hinted": hint_public_keys,
+        "decoded": decode_public_keys,
+    }[form](public_keys[:n])
     benchmark.group = f"ed25519 verify_batch n={n}"
-    benchmark.extra_info.update(items=n, threads=threads, decoded_keys=decoded)
+    benchmark.extra_info.update(items=n, threads=threads, key_form=form)
     result = benchmark(verify_batch, keys, messages[:n], signatures[:n], threads=threads)
     assert result.all()
 
