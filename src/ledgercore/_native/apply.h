@@ -13,6 +13,7 @@
 #ifndef LC_APPLY_H
 #define LC_APPLY_H
 
+#include "ed25519.h"
 #include "lc_limits.h"
 #include "records.h"
 
@@ -133,13 +134,9 @@ int lc_engine_submit(lc_engine *engine, const lc_transfer *transfers, size_t cou
                      const uint8_t *signatures, uint64_t timestamp_ns, uint8_t *results,
                      lc_invariant_report *report);
 
-/* The size of a gathered owner key: the key, then its point's x-coordinate (a hinted key,
- * LC_ED25519_HINTED_KEY_SIZE in ed25519.h). */
-#define LC_ENGINE_HINTED_KEY_SIZE 64
-
-/* For each transfer, copy its debit account's owner key and x-coordinate to
- * keys_out[LC_ENGINE_HINTED_KEY_SIZE * i] and set found[i] (0 when the debit account does not
- * exist; the row is then zero). */
+/* For each transfer, copy its debit account's owner key and x-coordinate, a hinted key
+ * (ed25519.h), to keys_out[LC_ED25519_HINTED_KEY_SIZE * i] and set found[i] (0 when the debit
+ * account does not exist; the row is then zero). */
 void lc_engine_gather_owner_keys(const lc_engine *engine, const lc_transfer *transfers,
                                  size_t count, uint8_t *keys_out, uint8_t *found);
 

@@ -2,6 +2,10 @@
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 
 
+cdef extern from "ed25519.h" nogil:
+    size_t LC_ED25519_HINTED_KEY_SIZE
+
+
 cdef extern from "apply.h" nogil:
     ctypedef struct lc_u128:
         pass
@@ -24,7 +28,6 @@ cdef extern from "apply.h" nogil:
     int LC_SIGNATURE_UNCHECKED
     unsigned int LC_BATCH_SIZE_MAX
     size_t LC_ENGINE_ACCOUNT_COUNT_MAX
-    size_t LC_ENGINE_HINTED_KEY_SIZE
     size_t LC_ENGINE_TRANSFER_COUNT_MAX
 
     int LC_OK

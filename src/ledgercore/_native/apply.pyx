@@ -181,7 +181,7 @@ cdef class NativeEngine:
         cdef const uint8_t[::1] raw = record_bytes(transfers, TRANSFER_DTYPE, "TRANSFER_DTYPE",
                                                    "transfers")
         cdef size_t count = transfers.shape[0]
-        keys = numpy.zeros((count, LC_ENGINE_HINTED_KEY_SIZE), dtype=numpy.uint8)
+        keys = numpy.zeros((count, LC_ED25519_HINTED_KEY_SIZE), dtype=numpy.uint8)
         found = numpy.zeros(count, dtype=numpy.bool_)
         if count == 0:
             return keys, found

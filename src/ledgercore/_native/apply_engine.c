@@ -1009,10 +1009,10 @@ void lc_engine_gather_owner_keys(const lc_engine *e, const lc_transfer *transfer
         if (j >= GATHER_AHEAD && j - GATHER_AHEAD < count) {
             const size_t i = j - GATHER_AHEAD;
             const uint32_t row = rows[i % GATHER_AHEAD];
-            uint8_t *out = keys_out + LC_ENGINE_HINTED_KEY_SIZE * i;
+            uint8_t *out = keys_out + LC_ED25519_HINTED_KEY_SIZE * i;
             found[i] = row != LC_IDMAP_NONE;
             if (row == LC_IDMAP_NONE) {
-                memset(out, 0, LC_ENGINE_HINTED_KEY_SIZE);
+                memset(out, 0, LC_ED25519_HINTED_KEY_SIZE);
             } else {
                 memcpy(out, e->cold[row].owner_key, 32);
                 memcpy(out + 32, e->owner_x[row], 32);

@@ -24,14 +24,27 @@ typedef struct {
     fe51 y, u, v, v3, uv7;
 } decoding;
 
-static void decode_begin(decoding *d, const uint8_t s[32]) {
+/* y from s, u = y^2 - 1 and v = d y^2 + 1: a point (x, y) is on the curve when v x^2 = u. */
+static void curve_uv(fe51 *y, fe51 *u, fe51 *v, const uint8_t s[32]) {
     fe51 one;
     fe51_one(&one);
-    lc_fe51_frombytes(&d->y, s);
-    fe51_sq(&d->u, &d->y);
-    fe51_mul(&d->v, &d->u, &curve_d);
-    fe51_sub(&d->u, &d->u, &one); /* u = y^2 - 1 */
-    fe51_add(&d->v, &d->v, &one); /* v = d y^2 + 1 */
+    lc_fe51_frombytes(y, s);
+    fe51_sq(u, y);
+    fe51_mul(v, u, &curve_d);
+    fe51_sub(u, u, &one);
+    fe51_add(v, v, &one);
+}
+
+/* r = the affine point (x, y), extended: Z = 1, T = x y. */
+static void p3_from_affine(ge25519_p3 *r, const fe51 *x, const fe51 *y) {
+    r->X = *x;
+    r->Y = *y;
+    fe51_one(&r->Z);
+    fe51_mul(&r->T, x, y);
+}
+
+static void decode_begin(decoding *d, const uint8_t s[32]) {
+    curve_uv(&d->y, &d->u, &d->v, s);
     fe51_sq(&d->v3, &d->v);
     fe51_mul(&d->v3, &d->v3, &d->v);
     fe51_sq(&d->uv7, &d->v3);
@@ -61,10 +74,7 @@ static int decode_end(ge25519_p3 *r, const decoding *d, const fe51 *power, const
     for (int i = 0; i < 32; i++) x_is_zero &= xs[i] == 0;
     if (x_is_zero && sign) return -1;
     if ((xs[0] & 1) != sign) fe51_neg(&x, &x);
-    r->X = x;
-    r->Y = d->y;
-    fe51_one(&r->Z);
-    fe51_mul(&r->T, &x, &d->y);
+    p3_from_affine(r, &x, &d->y);
     return 0;
 }
 
@@ -85,22 +95,14 @@ int lc_ge25519_frombytes_with_x(ge25519_p3 *r, const uint8_t s[32], const uint8_
     if (!lc_fe51_is_canonical(s)) return -1;
     if ((x_bytes[31] & 0x80) != 0 || !lc_fe51_is_canonical(x_bytes)) return -1;
     if ((x_bytes[0] & 1) != (s[31] >> 7)) return -1; /* also refuses x = 0 with the sign set */
-    fe51 one, y, x, u, v, vxx, check;
-    fe51_one(&one);
-    lc_fe51_frombytes(&y, s);
+    fe51 y, x, u, v, vxx, check;
+    curve_uv(&y, &u, &v, s);
     lc_fe51_frombytes(&x, x_bytes);
-    fe51_sq(&u, &y);
-    fe51_mul(&v, &u, &curve_d);
-    fe51_sub(&u, &u, &one); /* u = y^2 - 1 */
-    fe51_add(&v, &v, &one); /* v = d y^2 + 1 */
     fe51_sq(&vxx, &x);
     fe51_mul(&vxx, &vxx, &v);
     fe51_sub(&check, &vxx, &u);
     if (!lc_fe51_is_zero(&check)) return -1;
-    r->X = x;
-    r->Y = y;
-    fe51_one(&r->Z);
-    fe51_mul(&r->T, &x, &y);
+    p3_from_affine(r, &x, &y);
     return 0;
 }
 
