@@ -59,3 +59,46 @@ def test_reopening_at_any_point_gives_the_head_of_a_ledger_never_closed(steps, s
         finally:
             kept.close()
             reopened.close()
+
+
+def test_a_store_whose_tables_were_written_with_lz4_reads_back(tmp_path, monkeypatch):
+    """Earlier versions compressed bodies and state entries with LZ4; their tables must still
+    open, replay and verify now that nothing is compressed."""
+    import pathlib
+
+    from rocksdict import DBCompressionType
+
+    from ledgercore import store
+
+    uncompressed = store._options
+
+    def lz4_options(*, create: bool):
+        options = uncompressed(create=create)
+        options.set_compression_type(DBCompressionType.lz4())
+        return options
+
+    path = str(tmp_path / "ledger")
+    traffic = Traffic(10, seed=5)
+    monkeypatch.setenv("LEDGERCORE_WRITE_BUFFER_BYTES", str(64 << 10))
+    monkeypatch.setattr(store, "_options", lz4_options)
+    with Ledger.open(path) as ledger:
+        ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
+        for number in range(30):
+            ledger.submit(traffic.batch(64), timestamp_ns=T0 + (number + 1) * 10**9)
+        head = ledger.head()
+        balances = ledger.balances(traffic.account_ids).tobytes()
+        ledger.close(snapshot=False)
+    events = "".join(
+        pathlib.Path(path, name).read_text(errors="replace")
+        for name in os.listdir(path)
+        if name.startswith("LOG")
+    )
+    assert "Options.compression: LZ4" in events, "the tables were not written with LZ4"
+    assert any(name.endswith(".sst") for name in os.listdir(path)), "no table was written"
+    monkeypatch.setattr(store, "_options", uncompressed)
+    with Ledger.open(path) as ledger:
+        assert ledger.opened_from == "blocks"
+        assert ledger.head() == head
+        assert ledger.balances(traffic.account_ids).tobytes() == balances
+        assert ledger.verify_chain(progress=False).ok
+        ledger.submit(traffic.batch(64), timestamp_ns=T0 + 31 * 10**9)
