@@ -80,6 +80,29 @@ def test_bytes_that_are_not_packed_records_are_refused(data, count, message):
         wordpack.unpack(data, 0, count, numpy.dtype((numpy.void, 24)))
 
 
+@settings(max_examples=100, deadline=None)
+@given(record_arrays(), st.data())
+def test_a_span_of_each_record_packs_as_the_span_copied_out(rows, data):
+    words = rows.dtype.itemsize // 8
+    first = data.draw(st.integers(min_value=0, max_value=words - 1))
+    count = data.draw(st.integers(min_value=1, max_value=words - first))
+    raw = rows.view(numpy.uint8).reshape(len(rows), rows.dtype.itemsize)
+    copied = numpy.ascontiguousarray(raw[:, 8 * first : 8 * (first + count)])
+    copied = copied.reshape(-1).view(numpy.dtype((numpy.void, 8 * count)))
+    packed = wordpack.pack(rows, b"head", offset=8 * first, size=8 * count)
+    assert packed == b"head" + reference_pack(copied)
+
+
+def test_spans_outside_a_record_or_not_of_whole_words_are_refused():
+    rows = numpy.zeros(3, numpy.dtype((numpy.void, 32)))
+    for offset, size in ((0, 40), (8, 32), (-8, 8), (32, 8), (0, 0)):
+        with pytest.raises(LedgerValueError, match="not inside records of 32 bytes"):
+            wordpack.pack(rows, offset=offset, size=size)
+    with pytest.raises(LedgerValueError, match="multiple of 8"):
+        wordpack.pack(rows, offset=4, size=12)
+    assert wordpack.pack(rows, offset=4, size=8) == wordpack.pack(numpy.zeros(3, "<u8"))
+
+
 def test_bad_record_sizes_and_offsets_are_refused():
     with pytest.raises(LedgerValueError, match="multiple of 8"):
         wordpack.pack(numpy.zeros(3, "u1"))

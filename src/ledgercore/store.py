@@ -189,16 +189,11 @@ def encode_state(slots: numpy.ndarray, accounts: numpy.ndarray, *, full: bool) -
     changes after its creation, and a block's bytes are what a sync costs), packed."""
     assert len(slots) == len(accounts)
     assert accounts.dtype == records.ACCOUNT_DTYPE
-    if full:
-        changed = numpy.ascontiguousarray(accounts)
-    else:
-        changed = numpy.empty(len(accounts), BALANCES_DTYPE)
-        rows = accounts.view(numpy.uint8).reshape(len(accounts), records.ACCOUNT_DTYPE.itemsize)
-        changed.view(numpy.uint8).reshape(len(accounts), BALANCES_DTYPE.itemsize)[:] = rows[
-            :, _BALANCES_OFFSET : _BALANCES_OFFSET + BALANCES_DTYPE.itemsize
-        ]
-    head = _STATE_HEAD.pack(len(slots), changed.dtype.itemsize)
-    return wordpack.pack(changed, head + slots.astype("<u4").tobytes())
+    rows = numpy.ascontiguousarray(accounts)
+    # Only the balances, after a creation: packed straight out of the records, not copied first.
+    offset, size = (0, rows.dtype.itemsize) if full else (_BALANCES_OFFSET, BALANCES_DTYPE.itemsize)
+    head = _STATE_HEAD.pack(len(slots), size) + slots.astype("<u4").tobytes()
+    return wordpack.pack(rows, head, offset=offset, size=size)
 
 
 def decode_state(data: bytes) -> tuple[numpy.ndarray, numpy.ndarray]:

@@ -31,8 +31,8 @@ cdef extern from "wordpack.h" nogil:
     size_t LC_WORDPACK_RECORD_SIZE_MAX
     size_t lc_wordpack_mask_size(size_t record_size)
     size_t lc_wordpack_bound(size_t count, size_t record_size)
-    size_t lc_wordpack_encode(const uint8_t *records, size_t count, size_t record_size,
-                              uint8_t *out)
+    size_t lc_wordpack_encode_strided(const uint8_t *records, size_t count, size_t record_size,
+                                      size_t stride, uint8_t *out)
     int lc_wordpack_decode(const uint8_t *data, size_t size, size_t count, size_t record_size,
                            uint8_t *out, size_t *consumed)
 
@@ -63,10 +63,13 @@ cdef size_t record_size_of(object dtype, str name) except 0:
     return size
 
 
-def pack(records not None, bytes prefix=b"", bytes suffix=b""):
+def pack(records not None, bytes prefix=b"", bytes suffix=b"", *, Py_ssize_t offset=0,
+         object size=None):
     """prefix + the packed records + suffix, as one bytes object.
 
-    records: a 1-D C-contiguous array whose record size is a multiple of 8 bytes.
+    records: a 1-D C-contiguous array. With offset and size, only bytes [offset, offset + size)
+    of each record are packed, as if they had been copied out into records of `size` bytes;
+    the packed record size (the whole record, or size) must be a multiple of 8 bytes.
     """
     if not isinstance(records, numpy.ndarray):
         raise TypeError(f"records: expected a numpy array, got {type(records).__name__}")
@@ -74,7 +77,12 @@ def pack(records not None, bytes prefix=b"", bytes suffix=b""):
         raise LedgerValueError(f"records: expected a 1-D array, got shape {records.shape}")
     if not records.flags.c_contiguous:
         raise LedgerValueError("records: expected a C-contiguous array")
-    cdef size_t record_size = record_size_of(records.dtype, "records")
+    cdef Py_ssize_t stride = records.dtype.itemsize
+    cdef Py_ssize_t span = stride - offset if size is None else size
+    if offset < 0 or span <= 0 or offset + span > stride:
+        raise LedgerValueError(f"offset and size: bytes [{offset}, {offset + span}) are not "
+                               f"inside records of {stride} bytes")
+    cdef size_t record_size = record_size_of(numpy.dtype((numpy.void, span)), "records")
     cdef size_t count = records.shape[0]
     cdef const uint8_t[::1] raw = records.view(numpy.uint8) if count else None
     cdef Py_ssize_t head = len(prefix), tail = len(suffix)
@@ -88,7 +96,8 @@ def pack(records not None, bytes prefix=b"", bytes suffix=b""):
         memcpy(buffer, PyBytes_AS_STRING(prefix), head)
     if count:
         with nogil:
-            written = lc_wordpack_encode(&raw[0], count, record_size, buffer + head)
+            written = lc_wordpack_encode_strided(&raw[offset], count, record_size, stride,
+                                                     buffer + head)
     if tail:
         memcpy(buffer + head + written, PyBytes_AS_STRING(suffix), tail)
     # Shrunk in place to what was written: the block's bytes are not copied again.

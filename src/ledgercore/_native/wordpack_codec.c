@@ -14,12 +14,18 @@ size_t lc_wordpack_bound(size_t count, size_t record_size) {
 }
 
 size_t lc_wordpack_encode(const uint8_t *records, size_t count, size_t record_size, uint8_t *out) {
+    return lc_wordpack_encode_strided(records, count, record_size, record_size, out);
+}
+
+size_t lc_wordpack_encode_strided(const uint8_t *records, size_t count, size_t record_size,
+                                  size_t stride, uint8_t *out) {
     check_record_size(record_size);
+    LC_ASSERT(stride >= record_size);
     LC_ASSERT(count == 0 || (records != NULL && out != NULL));
     const size_t words = record_size / 8, mask_size = lc_wordpack_mask_size(record_size);
     uint8_t *cursor = out;
     for (size_t r = 0; r < count; r++) {
-        const uint8_t *record = records + r * record_size;
+        const uint8_t *record = records + r * stride;
         uint8_t *mask = cursor;
         cursor += mask_size;
         for (size_t first = 0; first < words; first += 64) {
