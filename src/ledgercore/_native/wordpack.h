@@ -28,13 +28,11 @@ static inline size_t lc_wordpack_mask_size(size_t record_size) {
 size_t lc_wordpack_bound(size_t count, size_t record_size);
 
 /* Packs count records of record_size bytes (a multiple of 8) into out, which must hold
- * lc_wordpack_bound(count, record_size) bytes; returns the bytes written. */
-size_t lc_wordpack_encode(const uint8_t *records, size_t count, size_t record_size, uint8_t *out);
-
-/* As lc_wordpack_encode, for records that start stride bytes apart (stride >= record_size):
- * a span of the fields of larger records, packed without copying it out first. */
-size_t lc_wordpack_encode_strided(const uint8_t *records, size_t count, size_t record_size,
-                                  size_t stride, uint8_t *out);
+ * lc_wordpack_bound(count, record_size) bytes; returns the bytes written. The records start
+ * stride bytes apart (stride >= record_size): record_size for an array of them, more for a span
+ * of the fields of larger records, packed without copying it out first. */
+size_t lc_wordpack_encode(const uint8_t *records, size_t count, size_t record_size, size_t stride,
+                          uint8_t *out);
 
 /* Unpacks count records of record_size bytes from in[0 .. in_size) into out (count * record_size
  * bytes); *consumed is set to the bytes read. Returns LC_OK or an LC_WORDPACK_* status, with out

@@ -31,8 +31,8 @@ cdef extern from "wordpack.h" nogil:
     size_t LC_WORDPACK_RECORD_SIZE_MAX
     size_t lc_wordpack_mask_size(size_t record_size)
     size_t lc_wordpack_bound(size_t count, size_t record_size)
-    size_t lc_wordpack_encode_strided(const uint8_t *records, size_t count, size_t record_size,
-                                      size_t stride, uint8_t *out)
+    size_t lc_wordpack_encode(const uint8_t *records, size_t count, size_t record_size,
+                              size_t stride, uint8_t *out)
     int lc_wordpack_decode(const uint8_t *data, size_t size, size_t count, size_t record_size,
                            uint8_t *out, size_t *consumed)
 
@@ -96,8 +96,7 @@ def pack(records not None, bytes prefix=b"", bytes suffix=b"", *, Py_ssize_t off
         memcpy(buffer, PyBytes_AS_STRING(prefix), head)
     if count:
         with nogil:
-            written = lc_wordpack_encode_strided(&raw[offset], count, record_size, stride,
-                                                     buffer + head)
+            written = lc_wordpack_encode(&raw[offset], count, record_size, stride, buffer + head)
     if tail:
         memcpy(buffer + head + written, PyBytes_AS_STRING(suffix), tail)
     # Shrunk in place to what was written: the block's bytes are not copied again.

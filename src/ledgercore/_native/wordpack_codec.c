@@ -13,12 +13,8 @@ size_t lc_wordpack_bound(size_t count, size_t record_size) {
     return count * (lc_wordpack_mask_size(record_size) + record_size);
 }
 
-size_t lc_wordpack_encode(const uint8_t *records, size_t count, size_t record_size, uint8_t *out) {
-    return lc_wordpack_encode_strided(records, count, record_size, record_size, out);
-}
-
-size_t lc_wordpack_encode_strided(const uint8_t *records, size_t count, size_t record_size,
-                                  size_t stride, uint8_t *out) {
+size_t lc_wordpack_encode(const uint8_t *records, size_t count, size_t record_size, size_t stride,
+                          uint8_t *out) {
     check_record_size(record_size);
     LC_ASSERT(stride >= record_size);
     LC_ASSERT(count == 0 || (records != NULL && out != NULL));
