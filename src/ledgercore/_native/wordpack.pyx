@@ -54,8 +54,7 @@ _DECODE_ERRORS = {
 }
 
 
-cdef size_t record_size_of(object dtype, str name) except 0:
-    size = numpy.dtype(dtype).itemsize
+cdef size_t checked_record_size(Py_ssize_t size, str name) except 0:
     if size == 0 or size % 8 or size > LC_WORDPACK_RECORD_SIZE_MAX:
         raise LedgerValueError(
             f"{name}: records of {size} bytes; a multiple of 8 up to {LC_WORDPACK_RECORD_SIZE_MAX} "
@@ -82,7 +81,7 @@ def pack(records not None, bytes prefix=b"", bytes suffix=b"", *, Py_ssize_t off
     if offset < 0 or span <= 0 or offset + span > stride:
         raise LedgerValueError(f"offset and size: bytes [{offset}, {offset + span}) are not "
                                f"inside records of {stride} bytes")
-    cdef size_t record_size = record_size_of(numpy.dtype((numpy.void, span)), "records")
+    cdef size_t record_size = checked_record_size(span, "records")
     cdef size_t count = records.shape[0]
     cdef const uint8_t[::1] raw = records.view(numpy.uint8) if count else None
     cdef Py_ssize_t head = len(prefix), tail = len(suffix)
@@ -113,7 +112,7 @@ def unpack(data not None, Py_ssize_t offset, Py_ssize_t count, dtype not None):
     Raises LedgerValueError naming what is wrong with bytes that are not packed records.
     """
     cdef const uint8_t[::1] view = memoryview(data).cast("B")
-    cdef size_t record_size = record_size_of(dtype, "dtype")
+    cdef size_t record_size = checked_record_size(numpy.dtype(dtype).itemsize, "dtype")
     if offset < 0 or offset > view.shape[0]:
         raise LedgerValueError(f"offset: {offset} is outside the {view.shape[0]} bytes")
     if count < 0:
