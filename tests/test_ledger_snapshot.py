@@ -12,10 +12,12 @@ import pytest
 from ledger_traffic import Traffic
 
 from ledgercore import records
+from ledgercore import snapshot as snapshot_module
 from ledgercore.engine import Engine
-from ledgercore.errors import LedgerValueError
+from ledgercore.errors import LedgerValueError, StoreCorruptedError
 from ledgercore.ledger import Ledger
-from ledgercore.snapshot import SNAPSHOT_FILE
+from ledgercore.snapshot import SNAPSHOT_FILE, read_snapshot, write_snapshot
+from ledgercore.store import Store
 
 T0 = 1_700_000_000 * 10**9
 
@@ -85,6 +87,67 @@ def test_a_damaged_snapshot_file_is_ignored(closed_store):
     with Ledger.open(path) as ledger:
         assert ledger.opened_from == "blocks"
         assert ledger.snapshot_status == "the snapshot file does not match its record"
+
+
+def rewrite_snapshot(path: str, change, written=write_snapshot) -> None:
+    """Write the store's snapshot again, its sections passed through change(sections), and
+    vouch for the new file as a clean close would."""
+    with Store.open(path) as store:
+        head = store.head()
+        snapshot, status = read_snapshot(store, head.height, head.hash)
+        assert status == "loaded"
+        sections = {name: numpy.array(array) for name, array in snapshot.sections.items()}
+        del snapshot
+        written(store, head.height, head.hash, change(sections))
+
+
+def test_a_snapshot_whose_leaf_hashes_miss_the_head_log_root_is_refused(closed_store):
+    """An intact snapshot file that gives another log than the head's is not used."""
+    path, _ = closed_store
+
+    def flipped(sections):
+        sections["log_leaves"][7, 3] ^= 0x01
+        return sections
+
+    rewrite_snapshot(path, flipped)
+    with pytest.raises(StoreCorruptedError, match="the snapshot's leaf hashes give log root"):
+        Ledger.open(path, read_only=True)
+    os.remove(os.path.join(path, SNAPSHOT_FILE))
+    with Ledger.open(path, read_only=True) as ledger:
+        assert ledger.opened_from == "blocks"
+        assert ledger.verify_chain(progress=False).ok
+
+
+def test_a_snapshot_without_leaf_hashes_is_ignored(closed_store):
+    path, traffic = closed_store
+    with Ledger.open(path, read_only=True) as ledger:
+        expected = everything(ledger, traffic)
+
+    def without_leaves(sections):
+        del sections["log_leaves"]
+        return sections
+
+    rewrite_snapshot(path, without_leaves)
+    with Ledger.open(path, read_only=True) as ledger:
+        assert ledger.opened_from == "blocks"
+        assert "log_leaves" in ledger.snapshot_status
+        assert everything(ledger, traffic) == expected
+
+
+def test_a_snapshot_of_an_earlier_version_is_ignored(closed_store, monkeypatch):
+    path, _ = closed_store
+
+    def written_as_version_1(*arguments):
+        with monkeypatch.context() as patch:
+            patch.setattr(snapshot_module, "_VERSION", 1)
+            write_snapshot(*arguments)
+
+    rewrite_snapshot(path, lambda sections: sections, written_as_version_1)
+    with Ledger.open(path) as ledger:
+        assert ledger.opened_from == "blocks"
+        assert "the snapshot is of an earlier version (version 1" in ledger.snapshot_status
+    with Ledger.open(path, read_only=True) as ledger:
+        assert ledger.opened_from == "snapshot"
 
 
 def test_a_missing_or_truncated_snapshot_file_is_ignored(closed_store):

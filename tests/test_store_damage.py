@@ -61,6 +61,16 @@ def edit(path: str, family: str, key: bytes, change) -> None:
         db.close()
 
 
+def stored(path: str, family: str, key: bytes) -> bytes | None:
+    options = Options(raw_mode=True)
+    families = {name: Options(raw_mode=True) for name in COLUMN_FAMILIES}
+    db = Rdict(path, options, column_families=families)
+    try:
+        return db.get_column_family(family).get(key)
+    finally:
+        db.close()
+
+
 def flip(offset: int):
     def change(value: bytes) -> bytes:
         data = bytearray(value)
@@ -141,11 +151,6 @@ def test_a_flipped_byte_in_an_inner_block_header_is_refused(store_path):
     refused_and_reported(store_path, 2, "prev_hash")
 
 
-def test_a_flipped_leaf_hash_in_the_log_is_refused(store_path):
-    edit(store_path, "log", log_key(0, 0), flip(3))
-    refused_and_reported(store_path, 2, "log node (level 0, index 0)")
-
-
 def test_a_flipped_inner_log_node_is_reported(store_path):
     # Inner levels are stored every LOG_LEVEL_STRIDE levels: (4, 0) covers leaves 0 to 15.
     edit(store_path, "log", log_key(LOG_LEVEL_STRIDE, 0), flip(3))
@@ -154,7 +159,7 @@ def test_a_flipped_inner_log_node_is_reported(store_path):
     assert f"log node (level {LOG_LEVEL_STRIDE}, index 0)" in report.mismatch.what
 
 
-def test_only_every_fourth_log_level_is_stored(store_path):
+def test_the_log_keeps_every_fourth_inner_level_and_no_leaf_hashes(store_path):
     options = Options(raw_mode=True)
     families = {name: Options(raw_mode=True) for name in COLUMN_FAMILIES}
     db = Rdict(store_path, options, column_families=families)
@@ -162,7 +167,7 @@ def test_only_every_fourth_log_level_is_stored(store_path):
         levels = {key[0] for key, _ in db.get_column_family("log").items()}
     finally:
         db.close()
-    assert levels == {0, LOG_LEVEL_STRIDE}
+    assert levels == {LOG_LEVEL_STRIDE}
 
 
 def test_a_deleted_block_is_refused(store_path):
@@ -174,6 +179,21 @@ def test_a_deleted_head_block_is_refused(store_path):
     edit(store_path, "blocks", height_key(6), lambda value: None)
     with pytest.raises(StoreCorruptedError, match="block 6, which is missing"):
         Ledger.open(store_path)
+
+
+def test_a_store_of_format_3_opens_and_its_first_writer_marks_it_format_4(store_path):
+    """Format 3 kept the log's leaf hashes as well; nothing else differs."""
+    older = FORMAT_MAGIC + struct.pack("<I", 3)
+    edit(store_path, "meta", b"format", lambda value: older)
+    os.remove(os.path.join(store_path, SNAPSHOT_FILE))
+    with Ledger.open(store_path, read_only=True) as auditor:
+        assert auditor.verify_chain(progress=False).ok
+    assert stored(store_path, "meta", b"format") == older
+    with Ledger.open(store_path) as ledger:
+        traffic = Traffic(6, first_id=1_000)
+        ledger.submit(traffic.batch(10, refused=False), timestamp_ns=T0 + 100 * 10**9)
+    assert stored(store_path, "meta", b"format") == FORMAT_MAGIC + struct.pack("<I", 4)
+    assert verify_store(store_path, progress=False).ok
 
 
 def test_a_store_of_a_newer_format_version_is_refused_naming_both(store_path):

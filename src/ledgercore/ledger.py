@@ -12,10 +12,11 @@ A transfer refused on the ledger's state (`exceeds_credits`, `account_not_found`
 id forever (`id_already_failed`), which is a change of state, so such a batch does make a block,
 with transfer_count 0; so does a batch at whose clock pending transfers expire.
 
-Reopening replays no signature and hashes no transfer: the stored bodies are applied again by the
-native engine (signatures marked as stored), the log is rebuilt from its stored leaf hashes, the
-state tree from the engine's accounts, and the results and both roots are compared with the
-store's. `verify_chain` recomputes everything from genesis, signatures included.
+Reopening replays no signature: the engine is loaded from the snapshot a clean close left (the
+log rebuilt from the leaf hashes in it), or else the stored bodies are applied again by the
+native engine (signatures marked as stored, each accepted transfer hashed into the log); the
+state tree is rebuilt from the engine's accounts, and the results and both roots are compared
+with the store's. `verify_chain` recomputes everything from genesis, signatures included.
 
 Example:
     >>> import tempfile
@@ -63,7 +64,7 @@ from ledgercore.hashing import blake3
 from ledgercore.ledger_proofs import AccountProof, ChainConsistencyProof, TransferProof
 from ledgercore.machine import Machine, Step
 from ledgercore.merkle import StateTree
-from ledgercore.snapshot import read_snapshot, write_snapshot
+from ledgercore.snapshot import Snapshot, read_snapshot, write_snapshot
 from ledgercore.store import CHECK_HINT, Body, Store, apply_state
 from ledgercore.verify import ChainReport, verify_store
 
@@ -151,53 +152,35 @@ class Ledger:
 
     def _load(self) -> None:
         """Load the engine from the store's snapshot when it was made at this head, else apply
-        every stored block again (no signature, no hashing); then check both roots.
+        every stored block again (no signature); then check both roots.
 
-        Two threads work beside the engine: one reads the next bodies and checks their hashes,
-        one rebuilds the log from its stored leaf hashes (both release the GIL while hashing).
-        With a snapshot, no body is read; the headers' hash chain is still followed.
+        With a snapshot, two threads work beside the engine: one checks the file's hash, one
+        rebuilds the log from its leaf hashes (both release the GIL while hashing); no body is
+        read, but the headers' hash chain is still followed. Without, one thread reads the
+        next bodies and checks their hashes while the engine applies them.
         """
         store = self._store
         head = store.head()
         hint = CHECK_HINT.format(path=store.path)
-
-        log = self._machine.log  # rebuilt on the pool while the engine loads or replays
-
-        def rebuild_log() -> bytes:
-            log.append_leaf_hashes(store.log_level(0, head.log_size))
-            return log.root()
-
         snapshot = None
         if head.height > 0:
             snapshot, self._snapshot_status = read_snapshot(store, head.height, head.hash)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ledgercore-load") as pool:
-            log_root = pool.submit(rebuild_log)
             if snapshot is not None:
-                # The file's hash is checked while the engine loads it; a mismatch discards
-                # what was loaded.
-                intact = pool.submit(snapshot.intact)
-                try:
-                    self._machine.restore(snapshot.sections)
-                except (KeyError, ValueError) as error:  # LedgerValueError among them
-                    self._snapshot_status = f"the snapshot was refused ({error})"
-                    snapshot = None
-                if not intact.result():
-                    self._snapshot_status = "the snapshot file does not match its record"
-                    snapshot = None
-                if snapshot is None:
-                    self._machine = Machine(verify_signatures=self._machine.verify_signatures)
-                    self._machine.log = log
+                snapshot = self._restore(pool, snapshot)
             if snapshot is not None:
                 self._opened_from = "snapshot"
                 self._snapshot_height = head.height
                 self._follow_headers(head, hint)
             else:
+                self._machine = Machine(verify_signatures=self._machine.verify_signatures)
                 self._replay_all(pool, head, hint)
-            root = log_root.result()
+        root = self._machine.log.root()
         if root != head.log_root:
+            source = "the snapshot's leaf hashes give" if snapshot else "the stored bodies give"
             raise StoreCorruptedError(
-                f"{store.path}: the stored log's root {root.hex()} differs from the head's "
-                f"log_root {head.log_root.hex()}; {hint}"
+                f"{store.path}: {source} log root {root.hex()}, the head's log_root is "
+                f"{head.log_root.hex()}; {hint}"
             )
         machine = self._machine
         machine.build_state()
@@ -206,6 +189,32 @@ class Ledger:
                 f"{store.path}: the accounts rebuilt from the blocks give state root "
                 f"{machine.state.root().hex()}, the head says {head.state_root.hex()}; {hint}"
             )
+
+    def _restore(self, pool: ThreadPoolExecutor, snapshot: Snapshot) -> Snapshot | None:
+        """Load the engine and the log from the snapshot, checking the file's hash and
+        rebuilding the log on the pool meanwhile; None (and the status says why) if the
+        snapshot was refused, with the machine left for the caller to replace."""
+        log = self._machine.log
+        leaves = snapshot.sections.get("log_leaves")
+        rebuilt = pool.submit(log.append_leaf_hashes, leaves) if leaves is not None else None
+        # A mismatch of the file's hash discards what was loaded.
+        intact = pool.submit(snapshot.intact)
+        refused = None
+        try:
+            self._machine.restore(snapshot.sections)
+        except (KeyError, ValueError) as error:  # LedgerValueError among them
+            refused = f"the snapshot was refused ({error})"
+        try:
+            if rebuilt is not None:
+                rebuilt.result()
+        except (TypeError, ValueError) as error:
+            refused = refused or f"the snapshot was refused (log_leaves: {error})"
+        if not intact.result():
+            refused = "the snapshot file does not match its record"
+        if refused is None:
+            return snapshot
+        self._snapshot_status = refused
+        return None
 
     def _follow_headers(self, head: BlockHeader, hint: str) -> None:
         """Check that every stored header names its predecessor's hash, up to the head."""

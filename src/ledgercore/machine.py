@@ -164,9 +164,10 @@ class Machine:
         """Submit a batch of transfers at clock base_ns.
 
         With stored_results (reopening a store), signatures are not verified again: the
-        store's verdicts (bad_signature or not) stand in for them. With commit, the leaves are
-        hashed and appended to the log and the changed accounts rehashed in the state tree. A
-        finished signature_check of this batch stands in for verifying its signatures here.
+        store's verdicts (bad_signature or not) stand in for them. The leaves are hashed and
+        appended to the log; with commit, the changed accounts are also rehashed in the state
+        tree (without, it is built once at the end: `build_state`). A finished
+        signature_check of this batch stands in for verifying its signatures here.
         """
         due = self._pop_due(base_ns)
         if stored_results is not None:
@@ -191,17 +192,14 @@ class Machine:
             return step
         timestamps = numpy.uint64(base_ns) + accepted.astype("<u8")
         self.log_timestamps.append(timestamps)
-        if not commit:
+        if commit:
+            kept = array if len(accepted) == len(array) else array[accepted]
+            self._schedule_expiries(kept, timestamps)
+        elif array["timeout_s"].any():
             # Only pending transfers with a timeout matter here: copy just those rows.
-            timeouts = array["timeout_s"]
-            if not timeouts.any():
-                return step
-            pending = accepted[timeouts[accepted] > 0]
+            pending = accepted[array["timeout_s"][accepted] > 0]
             pending_stamps = numpy.uint64(base_ns) + pending.astype("<u8")
             self._schedule_expiries(array[pending], pending_stamps)
-            return step
-        kept = array if len(accepted) == len(array) else array[accepted]
-        self._schedule_expiries(kept, timestamps)
         started = time.perf_counter()
         # A leaf is the record with its timestamp: hashed from the batch as it is, each row
         # stamped on the way into the hash, so the batch's megabytes are not copied.
@@ -213,6 +211,8 @@ class Machine:
         hashed = time.perf_counter()
         old_size = self.log.size
         self.log.append_leaf_hashes(step.leaf_hashes)
+        if not commit:
+            return step
         step.log_nodes = self.log.new_nodes(old_size)
         self._update_state(step, due)
         if timings is not None:
@@ -273,9 +273,11 @@ class Machine:
     # ------------------------------------------------------------------------ snapshots
 
     def sections(self) -> dict[str, numpy.ndarray]:
-        """What a snapshot keeps of this machine (its log and state trees are rebuilt)."""
+        """What a snapshot keeps of this machine: the log's leaf hashes, not its inner nodes
+        (rebuilt from them), and no state tree (rebuilt from the accounts)."""
         return {
             "engine": self.engine.image(),
+            "log_leaves": self.log.nodes(0),
             "log_timestamps": self.log_timestamps.array(),
             "account_timestamps": self.account_timestamps.array(),
             "account_ids": self.account_ids.array().view(numpy.uint8).reshape(-1, 16),
@@ -289,8 +291,8 @@ class Machine:
         Raises:
             LedgerValueError: the sections do not fit together; the machine is unchanged.
         """
-        # The log is not in a snapshot: the caller rebuilds it from the stored leaf hashes,
-        # perhaps at this very moment on another thread.
+        # The log is left alone: the caller rebuilds it from sections["log_leaves"], perhaps
+        # at this very moment on another thread.
         assert self.engine.account_count == 0 and self.engine.transfer_count == 0
         engine = Engine.load_image(sections["engine"])
         # Copies: the sections may be views of a mapped file, which the next close replaces.
@@ -301,6 +303,7 @@ class Machine:
         expiry_ids = numpy.array(sections["expiry_ids"], "<u8").reshape(-1, 2)
         if (
             len(log_timestamps) != engine.transfer_count
+            or sections["log_leaves"].shape != (engine.transfer_count, 32)
             or len(account_timestamps) != engine.account_count
             or account_ids.shape != (engine.account_count, 16)
             or len(expiry_ids) != 2 * len(expiry_ns)

@@ -1,14 +1,15 @@
 """Snapshots: what reopening a ledger needs, saved when it closes, so that it loads in bulk.
 
 A ledger closed cleanly leaves the file `ledgercore.snapshot` in its store: the native engine's
-tables as one image (accounts, transfers, failed ids, the expiry heap) and the few arrays that
-map timestamps to positions. Its height, the head's hash, its size and its BLAKE3 go into the
-store's meta family in one synced write after the file is complete. Opening the store at that
-same head loads the image (the engine rebuilds its id maps and checks every count, status and
-expiry) instead of applying every block again, and checks it as a replay would: the log, rebuilt
-from the stored leaf hashes, and the state tree, rebuilt from the loaded accounts, must give the
-head's roots. A snapshot that is missing, of another head (the store moved on, or the writer was
-killed), or whose bytes do not match is ignored, and the blocks are applied again.
+tables as one image (accounts, transfers, failed ids, the expiry heap), the few arrays that
+map timestamps to positions, and the log's leaf hashes (the store keeps none). Its height, the
+head's hash, its size and its BLAKE3 go into the store's meta family in one synced write after
+the file is complete. Opening the store at that same head loads the image (the engine rebuilds
+its id maps and checks every count, status and expiry) instead of applying every block again,
+and checks it as a replay would: the log, rebuilt from the snapshot's leaf hashes, and the
+state tree, rebuilt from the loaded accounts, must give the head's roots. A snapshot that is
+missing, of another head (the store moved on, or the writer was killed), of an earlier version,
+or whose bytes do not match is ignored, and the blocks are applied again.
 
 File: b"LCSNAP", u16 version, then u64 length of a JSON header naming each section (name,
 dtype, shape, offset), then the sections' bytes.
@@ -44,7 +45,8 @@ __all__ = ["SNAPSHOT_FILE", "Snapshot", "read_snapshot", "write_snapshot"]
 
 SNAPSHOT_FILE = "ledgercore.snapshot"
 _MAGIC = b"LCSNAP"
-_VERSION = 1
+# Version 2 added the log's leaf hashes, which stores of format 4 no longer keep.
+_VERSION = 2
 _PREFIX = struct.Struct("<6sHQ")
 _META = struct.Struct("<Q32s32sQ")  # height, head hash, BLAKE3 of the file, its size
 _META_KEY = b"snapshot"
@@ -126,15 +128,23 @@ def read_snapshot(store: object, height: int, head_hash: bytes) -> tuple[Snapsho
         return None, f"the snapshot file cannot be read ({error})"
     try:
         prefix, sections = _parse(data)
+    except _EarlierVersion as error:
+        return None, f"the snapshot is of an earlier version ({error})"
     except (ValueError, KeyError, TypeError) as error:
         return None, f"the snapshot file is malformed ({error})"
     return Snapshot(height, sections, prefix, digest), "loaded"
+
+
+class _EarlierVersion(ValueError):
+    """A snapshot file an earlier ledgercore wrote: not damaged, only of no use here."""
 
 
 def _parse(data: numpy.ndarray) -> tuple[bytes, dict[str, numpy.ndarray]]:
     if len(data) < _PREFIX.size:
         raise ValueError("shorter than its prefix")
     magic, version, length = _PREFIX.unpack_from(data[: _PREFIX.size].tobytes())
+    if magic == _MAGIC and version < _VERSION:
+        raise _EarlierVersion(f"version {version}, this ledgercore writes {_VERSION}")
     if magic != _MAGIC or version != _VERSION:
         raise ValueError(f"format {magic!r} version {version}")
     start = _PREFIX.size + length

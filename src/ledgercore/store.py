@@ -11,9 +11,12 @@ in keys are big-endian so that keys sort in order):
     bodies    u64 height        the block body: the batch as submitted and its result codes
     log       u8 level, u64 i   the transaction log's complete-subtree hashes (level, i), ...
                                 that the block completed on that level, concatenated; levels
-                                0, 4, 8, ... only (LOG_LEVEL_STRIDE): any other node is the
+                                4, 8, 12, ... only (LOG_LEVEL_STRIDE): any other node is the
                                 root of at most 16 stored ones, and the levels between
-                                were a sixth of a block's bytes
+                                were a sixth of a block's bytes. The leaf hashes (level 0)
+                                are not stored: they are a hash of each accepted transfer in
+                                the bodies, were a sixth of a block's bytes too, and reopening
+                                takes them from the snapshot or hashes the bodies it applies
     state     u64 height        the state tree slots the block changed and their new records
     accounts  16-byte id        u32 state slot + u64 height of the block that created it
 
@@ -35,6 +38,10 @@ process killed mid-write leaves RocksDB's log with a torn last batch, which reco
 the store opens at its last complete block. After the synced write, the head is also written
 (without sync) to the plain file `ledgercore.head`; a store whose blocks end before that file's
 height lost blocks that were acknowledged (a truncated log file, say) and is refused.
+
+Format 3 stored the log's leaf hashes too and is otherwise format 4: it opens, and its first
+writer marks it format 4 (an earlier ledgercore, which would look for leaf hashes of the new
+blocks, then refuses it instead of failing on them).
 
 One writer per store holds `ledgercore.lock` (an flock, with the holder's process id inside);
 read-only openers take no lock.
@@ -67,7 +74,9 @@ from ledgercore.errors import LedgerValueError, StoreCorruptedError, StoreLocked
 
 __all__ = ["FORMAT_VERSION", "Body", "Store"]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+# Versions this one opens: format 3 differs only by the leaf hashes it kept in the log family.
+FORMAT_VERSIONS_READ = (3, 4)
 FORMAT_MAGIC = b"ledgercore store"
 COLUMN_FAMILIES = ("meta", "blocks", "bodies", "log", "state", "accounts")
 LOCK_FILE = "ledgercore.lock"
@@ -106,8 +115,8 @@ def log_key(level: int, index: int) -> bytes:
 def stored_log_nodes(
     nodes: Iterable[tuple[int, int, numpy.ndarray]],
 ) -> list[tuple[int, int, numpy.ndarray]]:
-    """The log nodes of a block that the store keeps: levels 0, 4, 8, ..."""
-    return [node for node in nodes if node[0] % LOG_LEVEL_STRIDE == 0]
+    """The log nodes of a block that the store keeps: levels 4, 8, 12, ..."""
+    return [node for node in nodes if node[0] > 0 and node[0] % LOG_LEVEL_STRIDE == 0]
 
 
 @dataclass(frozen=True)
@@ -322,7 +331,9 @@ class Store:
         try:
             if not exists:
                 store._initialise()
-            store._check_format()
+            version = store._check_format()
+            if version != FORMAT_VERSION and not read_only:
+                store._write_meta_format()
             if check_head:
                 store._check_head()
             else:
@@ -352,7 +363,8 @@ class Store:
         batch.put(b"format", value, self._handles["meta"])
         self._db.write(batch, _sync_options())
 
-    def _check_format(self) -> None:
+    def _check_format(self) -> int:
+        """The store's format version, refused unless this ledgercore reads it."""
         value = self._cf["meta"].get(b"format")
         hint = CHECK_HINT.format(path=self.path)
         if value is None:
@@ -360,11 +372,12 @@ class Store:
         if len(value) != len(FORMAT_MAGIC) + 4 or not value.startswith(FORMAT_MAGIC):
             raise StoreCorruptedError(f"{self.path}: not a ledgercore store format; {hint}")
         (version,) = struct.unpack_from("<I", value, len(FORMAT_MAGIC))
-        if version != FORMAT_VERSION:
+        if version not in FORMAT_VERSIONS_READ:
             raise StoreCorruptedError(
                 f"{self.path}: store format version {version}, this ledgercore reads version "
                 f"{FORMAT_VERSION}; open it with the ledgercore that wrote it, or {hint}"
             )
+        return version
 
     def _check_head(self) -> None:
         hint = CHECK_HINT.format(path=self.path)
@@ -527,35 +540,6 @@ class Store:
         while iterator.valid():
             yield iterator.key(), iterator.value()
             iterator.next()
-
-    def log_level(self, level: int, stop: int) -> numpy.ndarray:
-        """The stored log hashes (level, 0) .. (level, stop - 1), an (stop, 32) uint8 array.
-
-        Raises:
-            StoreCorruptedError: a run of hashes is missing, overlaps or has a bad length.
-        """
-        parts = []
-        expected = 0
-        prefix = bytes([level])
-        for key, value in self.iter_column("log", prefix):
-            if key[:1] != prefix or expected >= stop:
-                break
-            first = int.from_bytes(key[1:], "big")
-            if first != expected or len(value) % 32 != 0 or len(key) != 9:
-                raise StoreCorruptedError(
-                    f"{self.path}: log level {level}: a run starts at {first}, expected "
-                    f"{expected} (or its length {len(value)} is no multiple of 32); "
-                    + CHECK_HINT.format(path=self.path)
-                )
-            parts.append(value)
-            expected += len(value) // 32
-        if expected < stop:
-            raise StoreCorruptedError(
-                f"{self.path}: log level {level} holds {expected} hashes, the head needs "
-                f"{stop}; " + CHECK_HINT.format(path=self.path)
-            )
-        data = b"".join(parts)
-        return numpy.frombuffer(data, dtype=numpy.uint8)[: stop * 32].reshape(stop, 32)
 
     def state_entry(self, height: int) -> tuple[numpy.ndarray, numpy.ndarray] | None:
         """(slots, accounts) a block changed, None if it changed none."""
