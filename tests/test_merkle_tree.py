@@ -320,6 +320,24 @@ def test_state_tree_random_batches_equal_a_rebuild(size, batches):
     assert (state.leaf_hashes() == native.hash_leaves(leaves)).all()
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    size=st.integers(min_value=1, max_value=3000),
+    batch=st.lists(st.integers(min_value=0), min_size=1, max_size=400),
+)
+def test_state_tree_ascending_updates_with_repeats_equal_a_rebuild(size, batch):
+    # Ascending indices (a ledger's changed slots) skip the sort; a repeat keeps its last leaf.
+    leaves = [b"slot %d" % i for i in range(size)]
+    state = StateTree()
+    state.extend(leaves)
+    indices = sorted(value % size for value in batch)
+    new = [b"slot %d, update %d" % (index, order) for order, index in enumerate(indices)]
+    state.update(numpy.array(indices, dtype=numpy.uint32), new)
+    for index, leaf in zip(indices, new, strict=True):
+        leaves[index] = leaf
+    assert state.root() == merkle_root(leaves)
+
+
 def test_state_tree_bad_update_changes_nothing():
     state = StateTree()
     state.extend([b"a", b"b", b"c"])

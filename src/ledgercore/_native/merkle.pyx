@@ -7,6 +7,7 @@ before anything changes, then releases the GIL once for the batch (appends, upda
 many leaves); proofs and roots of a stored tree are a few dozen hashes and keep the GIL.
 """
 
+cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport (
     PyBytes_AS_STRING,
@@ -150,6 +151,19 @@ cdef class LeafPointers:
         free(self.sizes)
         free(self.views)
         free(self.has_view)
+
+
+# Every index is in range(1, shape[0]), so no bounds or negative-index checks are needed.
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef bint is_ascending(const uint64_t[::1] values) noexcept:
+    """Whether values never decrease (repeats allowed)."""
+    cdef Py_ssize_t j
+    with nogil:
+        for j in range(1, values.shape[0]):
+            if values[j] < values[j - 1]:
+                return False
+    return True
 
 
 def hash_leaves(object leaves, str argument="leaves", object threads=None):
@@ -354,7 +368,11 @@ cdef class Tree:
                                    f"{size} leaves), got {index_array[first]}")
         cdef const uint64_t[::1] index_view = numpy.ascontiguousarray(index_array,
                                                                         dtype=numpy.uint64)
-        cdef const uint64_t[::1] sorted_view = numpy.sort(index_view)
+        # A state tree's slots come in ascending order: numpy's sort would spend as long on
+        # them as on shuffled ones (half a millisecond for 15,000), so it is skipped then.
+        cdef const uint64_t[::1] sorted_view = index_view
+        if not is_ascending(index_view):
+            sorted_view = numpy.sort(index_view)
         cdef int status
         self.busy = True
         try:
