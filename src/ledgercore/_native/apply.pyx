@@ -181,7 +181,8 @@ cdef class NativeEngine:
         cdef const uint8_t[::1] raw = record_bytes(transfers, TRANSFER_DTYPE, "TRANSFER_DTYPE",
                                                    "transfers")
         cdef size_t count = transfers.shape[0]
-        keys = numpy.zeros((count, LC_ED25519_HINTED_KEY_SIZE), dtype=numpy.uint8)
+        # Not zeroed first: the gathering writes every row, a found key or zeros.
+        keys = numpy.empty((count, LC_ED25519_HINTED_KEY_SIZE), dtype=numpy.uint8)
         found = numpy.zeros(count, dtype=numpy.bool_)
         if count == 0:
             return keys, found
@@ -231,7 +232,8 @@ cdef class NativeEngine:
         try:
             count = lc_engine_changed_accounts(self.engine, &rows_ptr)
             rows = numpy.empty(count, dtype="<u4")
-            out = numpy.zeros(count, dtype=ACCOUNT_DTYPE)
+            # Not zeroed first: lc_engine_accounts_at writes every byte of every record.
+            out = numpy.empty(count, dtype=ACCOUNT_DTYPE)
             if count:
                 rows_view = rows
                 out_view = out.view(numpy.uint8)
@@ -248,7 +250,7 @@ cdef class NativeEngine:
         if <size_t>rows.shape[0] > LC_BATCH_SIZE_MAX:
             raise LedgerValueError(f"rows: {rows.shape[0]} rows, at most {LC_BATCH_SIZE_MAX}")
         cdef size_t count = rows.shape[0]
-        out = numpy.zeros(count, dtype=ACCOUNT_DTYPE)
+        out = numpy.empty(count, dtype=ACCOUNT_DTYPE)
         if count == 0:
             return out
         cdef uint8_t[::1] out_view = out.view(numpy.uint8)
