@@ -523,8 +523,9 @@ int lc_merkle_tree_append_hashes(lc_merkle_tree *tree, const uint8_t *hashes, si
  * bigger than the caches, so nearly every dirty node is a cache miss worth starting early. */
 #define PREFETCH_DISTANCE 16u
 
-/* Rehash, on level k + 1, the `count` parents listed in s->dirty (ascending, distinct). Long
- * runs of adjacent parents are one in-place batch; the rest are gathered into one batch. */
+/* Rehash, on level k + 1, the `count` parents listed in s->dirty (ascending, distinct). A dense
+ * level is rehashed over its whole span; otherwise long runs of adjacent parents are one in-place
+ * batch and the rest are gathered into one batch. */
 static void rehash_parents(lc_merkle_tree *tree, unsigned k, size_t count) {
     update_scratch *s = &tree->scratch;
     const uint8_t *below = tree->levels[k];
