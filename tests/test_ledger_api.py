@@ -161,7 +161,7 @@ def test_account_proof_at_the_head_and_at_a_past_height(ledger, traffic):
     assert now.record == ledger.lookup_accounts([3]).tobytes()
     then = ledger.prove_account(3, height=1)
     assert records.u128(then.account["debits_posted"]) == 0
-    lie = AccountProof(now.record, now.slot, then.block, now.proof)
+    lie = AccountProof(now.record, now.slot, then.block, now.proof, then.head, then.in_history)
     assert not lie.verify()
 
 

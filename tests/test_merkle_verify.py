@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgercore import merkle_verify
+from ledgercore import merkle_verify, proofcheck
 from ledgercore.errors import LedgerValueError
 from ledgercore.merkle import MerkleLog, StateTree
 from ledgercore.merkle_verify import (
@@ -256,15 +256,21 @@ def test_proof_sizes_follow_the_bit_decomposition(size, data):
         )
 
 
-def test_verifier_module_imports_nothing_native():
-    tree = ast.parse(inspect.getsource(merkle_verify))
+def _imports(module) -> set[str]:
     imported = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
         if isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module)
-    assert imported <= {"__future__", "collections.abc", "typing", "blake3", "ledgercore.errors"}
+    return imported
+
+
+def test_verifier_module_imports_nothing_native():
+    allowed = {"__future__", "collections.abc", "typing", "ledgercore", "ledgercore.errors"}
+    assert _imports(merkle_verify) <= allowed | {"ledgercore.proofcheck"}
+    standard = {"__future__", "argparse", "collections.abc", "json", "struct", "sys", "typing"}
+    assert _imports(proofcheck) <= standard | {"blake3", "nacl.exceptions", "nacl.signing"}
 
 
 def test_proof_objects_carry_their_numbers():

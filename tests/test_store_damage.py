@@ -181,21 +181,6 @@ def test_a_deleted_head_block_is_refused(store_path):
         Ledger.open(store_path)
 
 
-def test_a_store_of_format_3_opens_and_its_first_writer_marks_it_format_4(store_path):
-    """Format 3 kept the log's leaf hashes as well; nothing else differs."""
-    older = FORMAT_MAGIC + struct.pack("<I", 3)
-    edit(store_path, "meta", b"format", lambda value: older)
-    os.remove(os.path.join(store_path, SNAPSHOT_FILE))
-    with Ledger.open(store_path, read_only=True) as auditor:
-        assert auditor.verify_chain(progress=False).ok
-    assert stored(store_path, "meta", b"format") == older
-    with Ledger.open(store_path) as ledger:
-        traffic = Traffic(6, first_id=1_000)
-        ledger.submit(traffic.batch(10, refused=False), timestamp_ns=T0 + 100 * 10**9)
-    assert stored(store_path, "meta", b"format") == FORMAT_MAGIC + struct.pack("<I", 4)
-    assert verify_store(store_path, progress=False).ok
-
-
 def test_a_store_of_a_newer_format_version_is_refused_naming_both(store_path):
     newer = FORMAT_VERSION + 1
     edit(store_path, "meta", b"format", lambda value: FORMAT_MAGIC + struct.pack("<I", newer))

@@ -2,16 +2,17 @@
 
 A block is one call that changed the ledger: a batch of accounts (`kind` ACCOUNTS) or of
 transfers (`kind` TRANSFERS); height 0 is the empty genesis block every store starts with. Its
-header commits to the previous block (the hash chain), to the transaction log after the block
-(size and root), to the state tree after the block (size and root), to the block's clock and to
-the bytes of its body (the batch as submitted, with its result codes), so that nothing stored for
-a block can change without changing its hash.
+header commits to the previous block (the hash chain), to the hashes of all earlier blocks (the
+history root), to the transaction log after the block (size and root), to the state tree after
+the block (size and root), to the block's clock and to the bytes of its body (the batch as
+submitted, with its result codes), so that nothing stored for a block can change without
+changing its hash.
 
-Header bytes, HEADER_SIZE = 176, all integers little-endian:
+Header bytes, format 2 (FORMAT_VERSION), HEADER_SIZE = 208, all integers little-endian:
 
     offset  field            type
     0       magic            4 bytes  b"LCBH"
-    4       version          u8       FORMAT_VERSION
+    4       version          u8       2
     5       kind             u8       BlockKind
     6       reserved         u16      zero
     8       height           u64      0 for the genesis block
@@ -24,40 +25,49 @@ Header bytes, HEADER_SIZE = 176, all integers little-endian:
     80      log_root         32 bytes
     112     state_root       32 bytes
     144     body_hash        32 bytes BLAKE3 of the body's bytes
+    176     history_root     32 bytes Merkle root over the hashes of blocks 0 .. height - 1
 
-The block hash is BLAKE3-256 of those 176 bytes. This module uses only the `blake3` package, so
-that a third party checks headers and proofs without ledgercore's native code.
+The block hash is BLAKE3-256 of those bytes. The history tree is an RFC 9162 tree like the log
+(ledgercore.merkle_verify), whose leaf i is the 32-byte hash of block i: a header at height n
+commits to all n earlier blocks, so any earlier header is proved to belong to the chain of a
+trusted head by one inclusion path of about log2(n) hashes, which every ledger proof carries.
+Format 1 headers (176 bytes, no history_root) are those stores of format 4 and earlier wrote;
+they still parse, and a store's later blocks are written in format 2.
+
+The layout itself is ledgercore.proofcheck's (pack_header, parse_header): one definition that a
+third party reads too. This module uses only that file and the `blake3` package, so that headers
+and proofs are checked without ledgercore's native code.
 
 Example:
     >>> genesis = BlockHeader.genesis()
     >>> BlockHeader.from_bytes(genesis.to_bytes()) == genesis
     True
-    >>> genesis.height, len(genesis.hash)
-    (0, 32)
+    >>> genesis.height, len(genesis.hash), genesis.version
+    (0, 32, 2)
 """
 
 from __future__ import annotations
 
 import enum
-import struct
 from dataclasses import dataclass
 from typing import Any
 
 from blake3 import blake3 as _blake3
 
+from ledgercore import proofcheck
 from ledgercore.errors import LedgerValueError
 from ledgercore.merkle_verify import EMPTY_ROOT
 
-__all__ = ["HEADER_SIZE", "BlockHeader", "BlockKind"]
+__all__ = ["FORMAT_VERSION", "HEADER_SIZE", "BlockHeader", "BlockKind"]
 
-MAGIC = b"LCBH"
-FORMAT_VERSION = 1
+FORMAT_VERSION = proofcheck.HEADER_VERSION
+"""The header format new blocks are written in."""
+FORMAT_VERSIONS_READ = tuple(proofcheck.HEADER_SIZES)
 HASH_SIZE = 32
 ZERO_HASH = bytes(HASH_SIZE)
 EMPTY_BODY_HASH = _blake3(b"").digest()
 
-_LAYOUT = struct.Struct("<4sBBHQQQQII32s32s32s32s")
-HEADER_SIZE = _LAYOUT.size
+HEADER_SIZE = proofcheck.HEADER_SIZES[FORMAT_VERSION]
 _U64_MAX = 2**64 - 1
 _U32_MAX = 2**32 - 1
 
@@ -74,9 +84,11 @@ class BlockKind(enum.IntEnum):
 class BlockHeader:
     """The header of one block; see the module docstring for its bytes.
 
+    `history_root` is None in a format 1 header and 32 bytes in a format 2 header.
+
     Example:
         >>> header = BlockHeader.genesis()
-        >>> header.log_root == header.state_root
+        >>> header.log_root == header.state_root == header.history_root
         True
     """
 
@@ -91,6 +103,8 @@ class BlockHeader:
     state_size: int = 0
     record_count: int = 0
     body_hash: bytes = EMPTY_BODY_HASH
+    history_root: bytes | None = None
+    version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
         for name, limit in (
@@ -106,7 +120,21 @@ class BlockHeader:
                 raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
             if not 0 <= value <= limit:
                 raise LedgerValueError(f"{name}: expected 0..{limit}, got {value}")
-        for name in ("prev_hash", "log_root", "state_root", "body_hash"):
+        if self.version not in FORMAT_VERSIONS_READ or isinstance(self.version, bool):
+            raise LedgerValueError(
+                f"version: expected one of {FORMAT_VERSIONS_READ}, got {self.version!r}"
+            )
+        hashes = ["prev_hash", "log_root", "state_root", "body_hash"]
+        if self.version >= 2:
+            if self.history_root is None:
+                raise LedgerValueError(
+                    f"history_root: a format {self.version} header needs the root of the "
+                    "earlier blocks' hashes"
+                )
+            hashes.append("history_root")
+        elif self.history_root is not None:
+            raise LedgerValueError("history_root: a format 1 header has none")
+        for name in hashes:
             value = getattr(self, name)
             if not isinstance(value, (bytes, bytearray, memoryview)):
                 raise TypeError(f"{name}: expected {HASH_SIZE} bytes, got {type(value).__name__}")
@@ -116,8 +144,11 @@ class BlockHeader:
         object.__setattr__(self, "kind", BlockKind(self.kind))
 
     @classmethod
-    def genesis(cls) -> BlockHeader:
-        """The genesis block every store starts with: height 0, empty log and state.
+    def genesis(cls, version: int = FORMAT_VERSION) -> BlockHeader:
+        """The genesis block every store starts with: height 0, empty log, state and history.
+
+        Args:
+            version: the header format (1 only for stores made before format 2).
 
         Returns:
             The genesis BlockHeader.
@@ -135,38 +166,42 @@ class BlockHeader:
             timestamp_ns=0,
             transfer_count=0,
             kind=BlockKind.genesis,
+            history_root=EMPTY_ROOT if version >= 2 else None,
+            version=version,
         )
 
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "kind": self.kind.name,
+            "height": self.height,
+            "timestamp_ns": self.timestamp_ns,
+            "log_size": self.log_size,
+            "state_size": self.state_size,
+            "record_count": self.record_count,
+            "transfer_count": self.transfer_count,
+            "prev_hash": self.prev_hash,
+            "log_root": self.log_root,
+            "state_root": self.state_root,
+            "body_hash": self.body_hash,
+            "history_root": self.history_root,
+        }
+
     def to_bytes(self) -> bytes:
-        """The header's canonical HEADER_SIZE bytes.
+        """The header's canonical bytes (HEADER_SIZE in format 2, 176 in format 1).
 
         Example:
             >>> len(BlockHeader.genesis().to_bytes()) == HEADER_SIZE
             True
         """
-        return _LAYOUT.pack(
-            MAGIC,
-            FORMAT_VERSION,
-            int(self.kind),
-            0,
-            self.height,
-            self.timestamp_ns,
-            self.log_size,
-            self.state_size,
-            self.record_count,
-            self.transfer_count,
-            self.prev_hash,
-            self.log_root,
-            self.state_root,
-            self.body_hash,
-        )
+        return proofcheck.pack_header(self._fields())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> BlockHeader:
-        """Parse a header's bytes strictly.
+        """Parse a header's bytes strictly (format 2, or format 1 of older stores).
 
         Args:
-            data: HEADER_SIZE bytes made by to_bytes.
+            data: bytes made by to_bytes.
 
         Returns:
             The BlockHeader.
@@ -179,37 +214,17 @@ class BlockHeader:
             >>> BlockHeader.from_bytes(b"LCBH")
             Traceback (most recent call last):
             ...
-            ledgercore.errors.LedgerValueError: data: 4 bytes, a block header has 176
+            ledgercore.errors.LedgerValueError: data: 4 bytes, a block header has 176 or 208
         """
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data: expected bytes, got {type(data).__name__}")
-        data = bytes(data)
-        if len(data) != HEADER_SIZE:
-            raise LedgerValueError(f"data: {len(data)} bytes, a block header has {HEADER_SIZE}")
-        (magic, version, kind, reserved, height, timestamp_ns, log_size, state_size,
-         record_count, transfer_count, prev_hash, log_root, state_root,
-         body_hash) = _LAYOUT.unpack(data)  # fmt: skip
-        if magic != MAGIC:
-            raise LedgerValueError(f"data: starts with {magic!r}, expected {MAGIC!r}")
-        if version != FORMAT_VERSION:
-            raise LedgerValueError(f"data: header version {version}, expected {FORMAT_VERSION}")
-        if kind not in BlockKind._value2member_map_:
-            raise LedgerValueError(f"data: block kind {kind}, expected one of 0, 1, 2")
-        if reserved != 0:
-            raise LedgerValueError(f"data: reserved field {reserved}, expected 0")
-        return cls(
-            height=height,
-            prev_hash=prev_hash,
-            log_size=log_size,
-            log_root=log_root,
-            state_root=state_root,
-            timestamp_ns=timestamp_ns,
-            transfer_count=transfer_count,
-            kind=BlockKind(kind),
-            state_size=state_size,
-            record_count=record_count,
-            body_hash=body_hash,
-        )
+        try:
+            fields = proofcheck.parse_header(data)
+        except proofcheck.ProofError as error:
+            raise LedgerValueError(str(error).replace("header:", "data:", 1)) from None
+        fields.pop("hash")
+        fields["kind"] = BlockKind[fields["kind"]]
+        return cls(**fields)
 
     @property
     def hash(self) -> bytes:
@@ -228,24 +243,18 @@ class BlockHeader:
             >>> BlockHeader.genesis().to_dict()["kind"]
             'genesis'
         """
-        return {
-            "height": self.height,
-            "kind": self.kind.name,
-            "prev_hash": self.prev_hash.hex(),
-            "log_size": self.log_size,
-            "log_root": self.log_root.hex(),
-            "state_size": self.state_size,
-            "state_root": self.state_root.hex(),
-            "timestamp_ns": self.timestamp_ns,
-            "record_count": self.record_count,
-            "transfer_count": self.transfer_count,
-            "body_hash": self.body_hash.hex(),
-            "hash": self.hash.hex(),
-        }
+        fields = self._fields()
+        for name in ("prev_hash", "log_root", "state_root", "body_hash", "history_root"):
+            if fields[name] is not None:
+                fields[name] = fields[name].hex()
+        if fields["history_root"] is None:
+            del fields["history_root"]
+        fields["hash"] = self.hash.hex()
+        return fields
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BlockHeader:
-        """Parse a dict made by to_dict; its "hash" must match the fields.
+        """Parse a dict made by to_dict, strictly; its "hash" must match the fields.
 
         Args:
             data: a dict made by to_dict (for example, read back from JSON).
@@ -255,7 +264,8 @@ class BlockHeader:
 
         Raises:
             TypeError: data is not a dict.
-            LedgerValueError: a missing or malformed field, or a hash that does not match.
+            LedgerValueError: a missing field, a field of the wrong type (an integer given as
+                0.0 or false, a hash not 64 lowercase hex digits), or a hash that does not match.
 
         Example:
             >>> header = BlockHeader.genesis()
@@ -265,23 +275,7 @@ class BlockHeader:
         if not isinstance(data, dict):
             raise TypeError(f"data: expected a dict, got {type(data).__name__}")
         try:
-            header = cls(
-                height=data["height"],
-                prev_hash=bytes.fromhex(data["prev_hash"]),
-                log_size=data["log_size"],
-                log_root=bytes.fromhex(data["log_root"]),
-                state_root=bytes.fromhex(data["state_root"]),
-                timestamp_ns=data["timestamp_ns"],
-                transfer_count=data["transfer_count"],
-                kind=BlockKind[data["kind"]],
-                state_size=data["state_size"],
-                record_count=data["record_count"],
-                body_hash=bytes.fromhex(data["body_hash"]),
-            )
-        except (KeyError, ValueError, TypeError) as error:
-            raise LedgerValueError(f"data: not a block header ({error!r})") from None
-        if "hash" in data and data["hash"] != header.hash.hex():
-            raise LedgerValueError(
-                f"data: hash {data['hash']} does not match the header's {header.hash.hex()}"
-            )
-        return header
+            raw = proofcheck.header_bytes_from_dict(data, "data")
+        except proofcheck.ProofError as error:
+            raise LedgerValueError(str(error)) from None
+        return cls.from_bytes(raw)

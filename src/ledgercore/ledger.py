@@ -63,7 +63,8 @@ from ledgercore.errors import LedgerError, LedgerValueError, StoreCorruptedError
 from ledgercore.hashing import blake3
 from ledgercore.ledger_proofs import AccountProof, ChainConsistencyProof, TransferProof
 from ledgercore.machine import Machine, Step
-from ledgercore.merkle import StateTree
+from ledgercore.merkle import MerkleLog, StateTree
+from ledgercore.proofs import InclusionProof
 from ledgercore.snapshot import Snapshot, read_snapshot, write_snapshot
 from ledgercore.store import CHECK_HINT, Body, Store, apply_state
 from ledgercore.verify import ChainReport, verify_store
@@ -102,6 +103,9 @@ class Ledger:
         self._snapshot_status = "no snapshot"
         self._snapshot_height: int | None = None  # the head the store's snapshot is of
         self._checked_heights: set[int] = set()  # blocks whose body this ledger has hashed
+        # Leaf i is the hash of block i: a header's history_root is this tree's root at its
+        # height, and a proof binds an earlier header to the head by a path in it.
+        self._history = MerkleLog(threads=1)
 
     # ------------------------------------------------------------------------ opening
 
@@ -248,6 +252,18 @@ class Ledger:
                 f"{path}: block {height} does not name block {height - 1}'s hash "
                 f"as its previous; {hint}"
             )
+        if previous is not None and header.version < previous.version:
+            raise StoreCorruptedError(
+                f"{path}: block {height} is a format {header.version} header after a format "
+                f"{previous.version} one; {hint}"
+            )
+        assert self._history.size == height
+        if header.history_root is not None and header.history_root != self._history.root():
+            raise StoreCorruptedError(
+                f"{path}: block {height}'s history_root does not match the hashes of blocks "
+                f"0..{height - 1}; {hint}"
+            )
+        self._history.append(header.hash)
         return header
 
     def _parse_body(self, height: int, raw: bytes) -> Body:
@@ -555,6 +571,7 @@ class Ledger:
                 state_size=machine.state.size,
                 record_count=len(array),
                 body_hash=blake3(raw),
+                history_root=self._history.root(),
             )
             stages["merkle"] = stages.get("merkle", 0.0) + time.perf_counter() - started
             started = time.perf_counter()
@@ -570,6 +587,7 @@ class Ledger:
                 raw_body=raw,
             )
             self._log_sizes.append(header.log_size)
+            self._history.append(header.hash)
             stages["persist"] = time.perf_counter() - started
             return header
         except BaseException as error:
@@ -869,7 +887,8 @@ class Ledger:
             transfer_id: the transfer's id.
 
         Returns:
-            A TransferProof (its record, both headers and both inclusion paths).
+            A TransferProof: its record, its block's header and the head's, its inclusion
+            paths in both logs, and the path that binds its block's header to the head.
 
         Raises:
             TypeError, LedgerValueError: a bad id, or no accepted transfer with it.
@@ -901,6 +920,7 @@ class Ledger:
             head=head,
             in_block=log.inclusion_proof(index, block.log_size),
             in_head=log.inclusion_proof(index, head.log_size),
+            in_history=self._history_path(block, head),
         )
 
     def prove_account(self, account_id: int, height: int | None = None) -> AccountProof:
@@ -938,7 +958,8 @@ class Ledger:
         slot = self._machine.slot_of(int(found["timestamp"][0]))
         if height is None or height == self._store.head_height():
             head = self._store.head()
-            return AccountProof(found.tobytes(), slot, head, self._machine.state.proof(slot))
+            state = self._machine.state.proof(slot)
+            return AccountProof(found.tobytes(), slot, head, state, head, None)
         block = self.block(height)
         if slot >= block.state_size:
             raise LedgerValueError(f"account_id: account {account_id} did not exist at {height}")
@@ -955,7 +976,11 @@ class Ledger:
                 f"root {tree.root().hex()}, its header says {block.state_root.hex()}; "
                 + CHECK_HINT.format(path=self._store.path)
             )
-        return AccountProof(accounts[slot : slot + 1].tobytes(), slot, block, tree.proof(slot))
+        head = self._store.head()
+        record = accounts[slot : slot + 1].tobytes()
+        return AccountProof(
+            record, slot, block, tree.proof(slot), head, self._history_path(block, head)
+        )
 
     def prove_consistency(
         self, old_height: int, new_height: int | None = None
@@ -985,7 +1010,19 @@ class Ledger:
         if old.height > new.height:
             raise LedgerValueError(f"old_height: {old.height} is past new_height {new.height}")
         proof = self._machine.log.consistency_proof(old.log_size, new.log_size)
-        return ChainConsistencyProof(old, new, proof)
+        return ChainConsistencyProof(old, new, proof, self._history_path(old, new))
+
+    def _history_path(self, block: BlockHeader, head: BlockHeader) -> InclusionProof | None:
+        """The inclusion of block's hash in head's history tree; None when block is head."""
+        if block.height == head.height:
+            return None
+        if head.history_root is None:
+            raise LedgerValueError(
+                f"block {head.height} is a format 1 header, which commits to no earlier block, "
+                f"so no proof can bind block {block.height} to it; a writer's next block (any "
+                "batch) is written in format 2, and proofs to it bind every earlier block"
+            )
+        return self._history.inclusion_proof(block.height, head.height)
 
     # ------------------------------------------------------------------------ verification
 

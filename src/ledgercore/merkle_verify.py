@@ -1,9 +1,10 @@
 """Merkle proof verifiers in plain Python, short enough to audit.
 
-Nothing here uses ledgercore's native code: the only dependency is the `blake3` package, so a
-third party can check a proof with this one file. The algorithms are those of RFC 9162
-(Certificate Transparency 2.0), sections 2.1.3.2 and 2.1.4.2; the hash is BLAKE3-256 with domain
-separation by key instead of by prefix byte:
+The algorithms live in ledgercore.proofcheck, one self-contained file over the `blake3` package
+that a third party copies to check ledgercore's proofs; this module gives them the argument
+forms and errors of the rest of ledgercore (proof objects, TypeError and LedgerValueError).
+The algorithms are those of RFC 9162 (Certificate Transparency 2.0), sections 2.1.3.2 and
+2.1.4.2; the hash is BLAKE3-256 with domain separation by key instead of by prefix byte:
 
 - leaf hash  = BLAKE3-keyed(LEAF_KEY, leaf data)
 - node hash  = BLAKE3-keyed(NODE_KEY, left || right)
@@ -29,55 +30,52 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from blake3 import blake3
-
+from ledgercore import proofcheck
 from ledgercore.errors import LedgerValueError
+from ledgercore.proofcheck import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    LEAF_CONTEXT,
+    LEAF_KEY,
+    NODE_CONTEXT,
+    NODE_KEY,
+    TREE_SIZE_MAX,
+    leaf_hash,
+    node_hash,
+)
 
-LEAF_CONTEXT = "ledgercore 2026-11 merkle leaf v1"
-NODE_CONTEXT = "ledgercore 2026-11 merkle node v1"
-LEAF_KEY = blake3(b"", derive_key_context=LEAF_CONTEXT).digest()
-NODE_KEY = blake3(b"", derive_key_context=NODE_CONTEXT).digest()
-EMPTY_ROOT = blake3(b"").digest()
-HASH_SIZE = 32
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "LEAF_CONTEXT",
+    "LEAF_KEY",
+    "NODE_CONTEXT",
+    "NODE_KEY",
+    "TREE_SIZE_MAX",
+    "consistency_proof_size",
+    "inclusion_proof_size",
+    "leaf_hash",
+    "node_hash",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_state_proof",
+]
 
-# The largest tree size a proof can describe: sizes and indices are unsigned 64-bit on the wire.
-TREE_SIZE_MAX = 2**64 - 1
-
-
-def leaf_hash(leaf: bytes) -> bytes:
-    """The hash of one leaf's data: BLAKE3 keyed with LEAF_KEY.
-
-    Args:
-        leaf: the leaf's data (bytes-like).
-
-    Returns:
-        32 bytes.
-
-    Example:
-        >>> len(leaf_hash(b"transfer 1"))
-        32
-    """
-    return blake3(leaf, key=LEAF_KEY).digest()
+T = TypeVar("T")
 
 
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """The hash of an inner node: BLAKE3 keyed with NODE_KEY over the 64 bytes left || right.
-
-    Args:
-        left: the left child's 32-byte hash.
-        right: the right child's 32-byte hash.
-
-    Returns:
-        32 bytes.
-
-    Example:
-        >>> node_hash(bytes(32), bytes(32)) != node_hash(bytes(32), b"\\x01" * 32)
-        True
-    """
-    return blake3(bytes(left) + bytes(right), key=NODE_KEY).digest()
+def _as_ledger_error(check: Callable[..., T], *args: Any) -> T:
+    """proofcheck's answer, with its ProofError (the standalone file's ValueError) raised as the
+    LedgerValueError or TypeError the rest of ledgercore raises."""
+    try:
+        return check(*args)
+    except proofcheck.ProofError as error:
+        if isinstance(error, TypeError):
+            raise TypeError(str(error)) from None
+        raise LedgerValueError(str(error)) from None
 
 
 def inclusion_proof_size(index: int, size: int) -> int:
@@ -101,17 +99,7 @@ def inclusion_proof_size(index: int, size: int) -> int:
         >>> inclusion_proof_size(2, 3), inclusion_proof_size(0, 8)
         (1, 3)
     """
-    _check_index(index, size)
-    count = 0
-    while size > 1:
-        split = _split(size)
-        if index < split:
-            size = split
-        else:
-            index -= split
-            size -= split
-        count += 1
-    return count
+    return _as_ledger_error(proofcheck.inclusion_proof_size, index, size)
 
 
 def consistency_proof_size(old_size: int, new_size: int) -> int:
@@ -134,21 +122,7 @@ def consistency_proof_size(old_size: int, new_size: int) -> int:
         >>> consistency_proof_size(3, 7), consistency_proof_size(4, 7)
         (4, 1)
     """
-    _check_sizes(old_size, new_size)
-    if old_size in (0, new_size):
-        return 0
-    count = 0
-    on_left_edge = True  # the "b" of SUBPROOF: the old tree is still a whole node
-    while old_size != new_size:
-        split = _split(new_size)
-        if old_size <= split:
-            new_size = split
-        else:
-            old_size -= split
-            new_size -= split
-            on_left_edge = False
-        count += 1
-    return count if on_left_edge else count + 1
+    return _as_ledger_error(proofcheck.consistency_proof_size, old_size, new_size)
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Any, root: bytes) -> bool:
@@ -177,26 +151,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Any, root: bytes
     hashes = _proof_hashes(proof, "proof")
     if not _same_numbers(proof, ("leaf_index", index), ("tree_size", size)):
         return False
-    expected = inclusion_proof_size(index, size)
-    _check_hash(root, "root")
-    if len(hashes) != expected:
-        raise LedgerValueError(
-            f"proof: {len(hashes)} hashes, but leaf {index} of a tree of {size} needs {expected}"
-        )
-    # RFC 9162 section 2.1.3.2. fn is the node's index on its level, sn the last index there.
-    fn, sn = index, size - 1
-    r = leaf_hash(leaf)
-    for p in hashes:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            while (fn & 1) == 0 and fn != 0:  # skip the levels where this node has no sibling
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            r = node_hash(r, p)
-        fn, sn = fn >> 1, sn >> 1
-    return sn == 0 and r == bytes(root)
+    return _as_ledger_error(proofcheck.verify_inclusion, leaf, index, size, hashes, root)
 
 
 def verify_consistency(
@@ -231,38 +186,9 @@ def verify_consistency(
     hashes = _proof_hashes(proof, "proof")
     if not _same_numbers(proof, ("old_size", old_size), ("new_size", new_size)):
         return False
-    expected = consistency_proof_size(old_size, new_size)
-    _check_hash(old_root, "old_root")
-    _check_hash(new_root, "new_root")
-    if len(hashes) != expected:
-        raise LedgerValueError(
-            f"proof: {len(hashes)} hashes, but sizes {old_size} and {new_size} need {expected}"
-        )
-    old_root, new_root = bytes(old_root), bytes(new_root)
-    if old_size == new_size:
-        return old_root == new_root
-    if old_size == 0:
-        return old_root == EMPTY_ROOT
-    # RFC 9162 section 2.1.4.2: when the old tree is a whole subtree (a power of two), its root
-    # is the proof's implicit first hash.
-    if old_size & (old_size - 1) == 0:
-        hashes = [old_root, *hashes]
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
-        fn, sn = fn >> 1, sn >> 1
-    fr = sr = hashes[0]
-    for c in hashes[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            while (fn & 1) == 0 and fn != 0:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            sr = node_hash(sr, c)
-        fn, sn = fn >> 1, sn >> 1
-    return sn == 0 and fr == old_root and sr == new_root
+    return _as_ledger_error(
+        proofcheck.verify_consistency, old_size, new_size, old_root, new_root, hashes
+    )
 
 
 def verify_state_proof(leaf: bytes, index: int, size: int, proof: Any, root: bytes) -> bool:
@@ -294,54 +220,17 @@ def verify_state_proof(leaf: bytes, index: int, size: int, proof: Any, root: byt
     return verify_inclusion(leaf, index, size, proof, root)
 
 
-def _split(size: int) -> int:
-    """The largest power of two below size (size >= 2): the leaves of the left subtree."""
-    return 1 << ((size - 1).bit_length() - 1)
-
-
-def _check_int(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-
-
-def _check_index(index: int, size: int) -> None:
-    _check_int(index, "index")
-    _check_int(size, "size")
-    if not 0 < size <= TREE_SIZE_MAX:
-        raise LedgerValueError(f"size: expected 1..{TREE_SIZE_MAX}, got {size}")
-    if not 0 <= index < size:
-        raise LedgerValueError(f"index: expected 0..{size - 1} (size {size}), got {index}")
-
-
-def _check_sizes(old_size: int, new_size: int) -> None:
-    _check_int(old_size, "old_size")
-    _check_int(new_size, "new_size")
-    if not 0 <= new_size <= TREE_SIZE_MAX:
-        raise LedgerValueError(f"new_size: expected 0..{TREE_SIZE_MAX}, got {new_size}")
-    if not 0 <= old_size <= new_size:
-        raise LedgerValueError(f"old_size: expected 0..{new_size} (new_size), got {old_size}")
-
-
-def _check_hash(value: Any, name: str) -> None:
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise TypeError(f"{name}: expected 32 bytes, got {type(value).__name__}")
-    if len(bytes(value)) != HASH_SIZE:
-        raise LedgerValueError(f"{name}: expected {HASH_SIZE} bytes, got {len(bytes(value))}")
-
-
 def _proof_hashes(proof: Any, name: str) -> list[bytes]:
-    """The hashes of a proof given as a sequence or as a proof object, each checked."""
+    """The hashes of a proof given as a sequence or as a proof object."""
     hashes = getattr(proof, "hashes", proof)
     if isinstance(hashes, (bytes, bytearray, memoryview, str)) or not isinstance(
         hashes, (list, tuple, Sequence)
     ):
         raise TypeError(f"{name}: expected a sequence of 32-byte hashes or a proof object")
-    result = []
-    for value in hashes:
-        if not isinstance(value, bytes) or len(value) != HASH_SIZE:
-            _check_hash(value, f"{name}[{len(result)}]")  # raises unless 32 bytes after all
-        result.append(bytes(value))
-    return result
+    for i, value in enumerate(hashes):
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{name}[{i}]: expected 32 bytes, got {type(value).__name__}")
+    return list(hashes)
 
 
 def _same_numbers(proof: Any, *expected: tuple[str, int]) -> bool:

@@ -127,6 +127,17 @@ class _Proof:
         return proof
 
 
+def _holds(check: Any, *args: Any) -> bool:
+    """A verifier's answer, with a proof that cannot describe a tree counted as not holding;
+    a root or leaf of the wrong type or size is still the caller's error and raises."""
+    try:
+        return bool(check(*args))
+    except LedgerValueError as error:
+        if str(error).startswith(("root:", "old_root:", "new_root:")):
+            raise
+        return False
+
+
 @dataclass(frozen=True)
 class InclusionProof(_Proof):
     """An RFC 9162 inclusion proof: leaf `leaf_index` is in the log of `tree_size` leaves.
@@ -150,8 +161,10 @@ class InclusionProof(_Proof):
         self._check()
 
     def verify(self, leaf: bytes, root: bytes) -> bool:
-        """verify_inclusion of `leaf` (its data) against `root` with this proof."""
-        return verify_inclusion(leaf, self.leaf_index, self.tree_size, self.hashes, root)
+        """verify_inclusion of `leaf` (its data) against `root` with this proof; False also
+        when the proof cannot hold at all (an index past the size, a path of the wrong length).
+        """
+        return _holds(verify_inclusion, leaf, self.leaf_index, self.tree_size, self.hashes, root)
 
 
 @dataclass(frozen=True)
@@ -177,8 +190,11 @@ class ConsistencyProof(_Proof):
         self._check()
 
     def verify(self, old_root: bytes, new_root: bytes) -> bool:
-        """verify_consistency of the two roots with this proof."""
-        return verify_consistency(self.old_size, self.new_size, old_root, new_root, self.hashes)
+        """verify_consistency of the two roots with this proof; False also when the proof
+        cannot hold at all (old_size past new_size, a path of the wrong length)."""
+        return _holds(
+            verify_consistency, self.old_size, self.new_size, old_root, new_root, self.hashes
+        )
 
 
 @dataclass(frozen=True)
@@ -204,8 +220,9 @@ class StateProof(_Proof):
         self._check()
 
     def verify(self, leaf: bytes, root: bytes) -> bool:
-        """verify_state_proof of `leaf` (the record's bytes) against a state root."""
-        return verify_state_proof(leaf, self.leaf_index, self.tree_size, self.hashes, root)
+        """verify_state_proof of `leaf` (the record's bytes) against a state root; False also
+        when the proof cannot hold at all (a slot past the size, a path of the wrong length)."""
+        return _holds(verify_state_proof, leaf, self.leaf_index, self.tree_size, self.hashes, root)
 
 
 _KINDS: dict[int, type[_Proof]] = {

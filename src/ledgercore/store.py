@@ -39,9 +39,12 @@ the store opens at its last complete block. After the synced write, the head is 
 (without sync) to the plain file `ledgercore.head`; a store whose blocks end before that file's
 height lost blocks that were acknowledged (a truncated log file, say) and is refused.
 
-Format 3 stored the log's leaf hashes too and is otherwise format 4: it opens, and its first
-writer marks it format 4 (an earlier ledgercore, which would look for leaf hashes of the new
-blocks, then refuses it instead of failing on them).
+Format 5 writes block headers of format 2, which commit to the hashes of all earlier blocks
+(ledgercore.blocks). Format 4 stores hold format 1 headers; format 3 also stored the log's leaf
+hashes and is otherwise format 4. Both open, and their first writer marks them format 5: the
+blocks it appends have format 2 headers, whose history covers the old blocks too, while the old
+headers stay as they were (an earlier ledgercore, which cannot read the new headers, then
+refuses the store instead of failing on them).
 
 One writer per store holds `ledgercore.lock` (an flock, with the holder's process id inside);
 read-only openers take no lock.
@@ -74,9 +77,10 @@ from ledgercore.errors import LedgerValueError, StoreCorruptedError, StoreLocked
 
 __all__ = ["FORMAT_VERSION", "Body", "Store"]
 
-FORMAT_VERSION = 4
-# Versions this one opens: format 3 differs only by the leaf hashes it kept in the log family.
-FORMAT_VERSIONS_READ = (3, 4)
+FORMAT_VERSION = 5
+# Versions this one opens: format 4 differs by its format 1 block headers, format 3 also by the
+# leaf hashes it kept in the log family.
+FORMAT_VERSIONS_READ = (3, 4, 5)
 FORMAT_MAGIC = b"ledgercore store"
 COLUMN_FAMILIES = ("meta", "blocks", "bodies", "log", "state", "accounts")
 LOCK_FILE = "ledgercore.lock"

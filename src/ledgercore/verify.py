@@ -1,6 +1,7 @@
 """Verify a ledger's store from genesis: recompute every block and compare it with what is stored.
 
-For each block in height order: the header parses and names the previous block's hash; the body
+For each block in height order: the header parses, names the previous block's hash, and (from
+header format 2 on) commits to the Merkle root of all earlier blocks' hashes; the body
 is there and hashes to the header's body_hash; applying the body again (every signature verified)
 gives the stored result codes; the log size and root, the state size and root and the transfer
 count equal the header's; the log nodes and state changes the block completed equal the stored
@@ -142,8 +143,10 @@ def _verify(store: Store, report: ChainReport, progress: bool) -> None:
     from tqdm import tqdm
 
     from ledgercore.machine import Machine
+    from ledgercore.merkle import MerkleLog
 
     machine = Machine(verify_signatures=True)
+    history = MerkleLog(threads=1)
     head_value = store._cf["meta"].get(b"head")
     total = int.from_bytes(head_value[:8], "big") + 1 if head_value else None
     previous: BlockHeader | None = None
@@ -152,6 +155,13 @@ def _verify(store: Store, report: ChainReport, progress: bool) -> None:
             height = int.from_bytes(key, "big")
             _expect(height, "block height", 0 if previous is None else previous.height + 1, height)
             header = _check_block(store, machine, height, value, previous)
+            if previous is not None and header.version < previous.version:
+                _expect(height, "header format (never older than the last)",
+                        f">= {previous.version}", header.version)  # fmt: skip
+            if header.history_root is not None:
+                _expect(height, "history_root (blocks 0..height-1)", history.root(),
+                        header.history_root)  # fmt: skip
+            history.append(header.hash)
             report.blocks += 1
             report.transfers += header.transfer_count
             report.accounts = header.state_size
@@ -179,7 +189,7 @@ def _check_block(
         raise _Found(ChainMismatch(height, "header bytes", "a valid header", str(error))) from None
     _expect(height, "header height", height, header.height)
     if previous is None:
-        _expect(height, "genesis header", BlockHeader.genesis(), header)
+        _expect(height, "genesis header", BlockHeader.genesis(header.version), header)
     else:
         _expect(height, "prev_hash", previous.hash, header.prev_hash)
     raw = store.raw_body(height)
