@@ -13,6 +13,7 @@ import struct
 import pytest
 from ledger_traffic import Traffic
 from rocksdict import Options, Rdict
+from test_store_damage import stored
 
 from ledgercore import proofcheck, records
 from ledgercore.blocks import BlockHeader
@@ -60,16 +61,6 @@ def as_format(path: str, store_format: int) -> None:
     finally:
         db.close()
     os.remove(os.path.join(path, SNAPSHOT_FILE))
-
-
-def stored(path: str, family: str, key: bytes) -> bytes | None:
-    options = Options(raw_mode=True)
-    families = {name: Options(raw_mode=True) for name in COLUMN_FAMILIES}
-    db = Rdict(path, options, column_families=families)
-    try:
-        return db.get_column_family(family).get(key)
-    finally:
-        db.close()
 
 
 def a_transfer_id(ledger: Ledger, height: int) -> int:

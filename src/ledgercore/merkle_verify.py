@@ -19,12 +19,13 @@ root), and LedgerValueError for arguments that cannot describe a proof at all (a
 index past the size, a proof of the wrong length for its sizes, a hash that is not 32 bytes).
 
 Example:
-    >>> leaves = [b"alice pays bob 5", b"bob pays carol 2", b"carol pays alice 1"]
-    >>> a, b, c = (leaf_hash(leaf) for leaf in leaves)
-    >>> root = node_hash(node_hash(a, b), c)
-    >>> verify_inclusion(leaves[2], 2, 3, [node_hash(a, b)], root)
+    >>> from ledgercore.merkle import MerkleLog
+    >>> log = MerkleLog()
+    >>> log.append_many([b"alice pays bob 5", b"bob pays carol 2", b"carol pays alice 1"])
+    3
+    >>> verify_inclusion(b"carol pays alice 1", 2, 3, log.inclusion_proof(2), log.root())
     True
-    >>> verify_inclusion(leaves[1], 2, 3, [node_hash(a, b)], root)
+    >>> verify_inclusion(b"bob pays carol 2", 2, 3, log.inclusion_proof(2), log.root())
     False
 """
 

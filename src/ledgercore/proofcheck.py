@@ -500,15 +500,16 @@ _ACCOUNT_FIELDS = (
 )
 
 
-def _decode(record: bytes, fields: tuple[tuple[str, int, int], ...]) -> dict[str, Any]:
-    return {
-        name: int.from_bytes(record[offset : offset + size], "little")
-        for name, offset, size in fields
+def _decode(record: Any, kind: str, size: int, fields: tuple, flags: tuple) -> dict[str, Any]:
+    if not isinstance(record, (bytes, bytearray)) or len(record) != size:
+        raise ProofError(f"record: expected {size} bytes of {kind}")
+    record = bytes(record)
+    decoded: dict[str, Any] = {
+        name: int.from_bytes(record[offset : offset + width], "little")
+        for name, offset, width in fields
     }
-
-
-def _flag_names(flags: int, names: tuple[str, ...]) -> list[str]:
-    return [name for bit, name in enumerate(names) if flags >> bit & 1]
+    decoded["flag_names"] = [name for bit, name in enumerate(flags) if decoded["flags"] >> bit & 1]
+    return decoded
 
 
 def decode_transfer(record: bytes) -> dict[str, Any]:
@@ -521,10 +522,7 @@ def decode_transfer(record: bytes) -> dict[str, Any]:
         >>> decode_transfer(bytes(192))["amount"]
         0
     """
-    if not isinstance(record, (bytes, bytearray)) or len(record) != TRANSFER_SIZE:
-        raise ProofError(f"record: expected {TRANSFER_SIZE} bytes of a transfer")
-    fields = _decode(bytes(record), _TRANSFER_FIELDS)
-    fields["flag_names"] = _flag_names(fields["flags"], TRANSFER_FLAGS)
+    fields = _decode(record, "a transfer", TRANSFER_SIZE, _TRANSFER_FIELDS, TRANSFER_FLAGS)
     fields["signature"] = bytes(record[128:192]).hex()
     return fields
 
@@ -536,13 +534,10 @@ def decode_account(record: bytes) -> dict[str, Any]:
         ProofError: the record is not ACCOUNT_SIZE bytes.
 
     Example:
-        >>> decode_account(bytes(160))["credits_posted"]
-        0
+        >>> decode_account(bytes(160))["flag_names"]
+        []
     """
-    if not isinstance(record, (bytes, bytearray)) or len(record) != ACCOUNT_SIZE:
-        raise ProofError(f"record: expected {ACCOUNT_SIZE} bytes of an account")
-    fields = _decode(bytes(record), _ACCOUNT_FIELDS)
-    fields["flag_names"] = _flag_names(fields["flags"], ACCOUNT_FLAGS)
+    fields = _decode(record, "an account", ACCOUNT_SIZE, _ACCOUNT_FIELDS, ACCOUNT_FLAGS)
     fields["owner_key"] = bytes(record[96:128]).hex()
     return fields
 
