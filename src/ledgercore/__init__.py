@@ -8,7 +8,7 @@ Example:
     '6437b3ac38465133'
 """
 
-from ledgercore import ed25519, keys, records
+from ledgercore import amounts, ed25519, ids, keys, proofcheck, records
 from ledgercore.blocks import BlockHeader, BlockKind
 from ledgercore.ed25519 import decode_public_keys, hint_public_keys, verify_batch
 from ledgercore.engine import Engine
@@ -49,18 +49,21 @@ __all__ = [
     "StateProof",
     "StateTree",
     "TransferProof",
+    "amounts",
     "blake3",
     "blake3_many",
     "check_public_key",
     "decode_public_keys",
     "ed25519",
     "hint_public_keys",
+    "ids",
     "keys",
     "ledger_proof_from_bytes",
     "ledger_proof_from_json",
     "merkle_root",
     "proof_from_bytes",
     "proof_from_dict",
+    "proofcheck",
     "records",
     "simd_kernel",
     "verify_batch",
