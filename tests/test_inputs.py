@@ -223,6 +223,27 @@ def test_u128_helpers_take_numpy_integers():
         records.ids([True])
 
 
+def test_engine_and_ledger_take_numpy_clocks_heights_limits_and_ids(ledger):
+    engine = Engine()
+    results = engine.create_accounts(
+        records.accounts([account(id=1), account(id=2)]), timestamp_ns=numpy.uint64(T0)
+    )
+    assert results.tolist() == [0, 0]
+    assert engine.last_timestamp_ns == T0 + 1
+    results, header = ledger.submit(
+        signed([transfer(id=10), transfer(id=11)]), timestamp_ns=numpy.int64(T0 + 10**9)
+    )
+    assert results.tolist() == [TR.ok, TR.ok]
+    assert header.timestamp_ns == T0 + 10**9
+    assert ledger.block(numpy.int64(2)) == header
+    assert [block.height for block in ledger.blocks(numpy.uint8(1), numpy.uint64(3))] == [1, 2]
+    first = ledger.account_history(numpy.uint64(1), limit=numpy.int32(1))
+    assert records.u128(first["id"]) == [10]
+    rest = ledger.account_history(1, limit=numpy.int64(5), after=first["timestamp"][0])
+    assert records.u128(rest["id"]) == [11]
+    assert ledger.prove_account(numpy.uint64(2), height=numpy.int16(1)).verify()
+
+
 # ---------------------------------------------------------------------------- arrays of ids
 
 
@@ -272,6 +293,29 @@ def test_one_bare_id_is_refused_asking_for_a_sequence(ledger, method):
             getattr(ledger, method)(bare)
     with pytest.raises(TypeError, match="ids: expected a sequence of ids"):
         getattr(Engine(), method)(1)
+
+
+def test_account_history_of_an_unknown_account_is_refused_like_balances(ledger):
+    with pytest.raises(LedgerValueError, match=r"ids\[0\]: no account 99"):
+        ledger.balances([99])
+    with pytest.raises(LedgerValueError, match=r"^account_id: no account 99$"):
+        ledger.account_history(99)
+    assert len(ledger.account_history(1)) == 0
+
+
+def test_account_history_names_a_bad_limit_or_cursor(ledger):
+    with pytest.raises(TypeError, match="limit: expected an int, got float"):
+        ledger.account_history(1, limit=2.0)
+    with pytest.raises(LedgerValueError, match="after: -1 is outside"):
+        ledger.account_history(1, after=-1)
+
+
+def test_with_on_a_closed_ledger_is_refused(tmp_path):
+    opened = Ledger.open(tmp_path / "ledger")
+    opened.close()
+    with pytest.raises(LedgerValueError, match="the ledger is closed; open it again"), opened:
+        pass
+    assert opened.closed
 
 
 @pytest.mark.parametrize(
