@@ -262,6 +262,22 @@ def test_a_one_dimensional_array_of_ids_is_taken_wherever_lanes_are(ledger):
     assert records.u128(engine.lookup_accounts(numpy.arange(1, 4))["id"]) == [1, 2]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(NUMPY_INTEGERS).flatmap(
+        lambda kind: st.tuples(
+            st.just(kind),
+            st.lists(st.integers(0, int(numpy.iinfo(kind).max)), max_size=20),
+        )
+    )
+)
+def test_any_one_dimensional_integer_array_gives_the_ids_its_ints_give(case):
+    kind, values = case
+    as_array = records.ids(numpy.array(values, dtype=kind))
+    assert as_array.dtype == numpy.dtype("<u8") and as_array.flags.c_contiguous
+    assert as_array.tolist() == records.ids(values).tolist()
+
+
 def test_arrays_of_ids_that_are_not_u128s_are_refused():
     with pytest.raises(TypeError, match="ids: expected an array of integers, got dtype float64"):
         records.ids(numpy.array([[1.5, 0.0]]))
@@ -279,6 +295,10 @@ def test_the_lanes_of_one_record_field_are_not_read_as_two_ids():
     batch = records.transfers([transfer(debit_account_id=2**64 + 7)])
     with pytest.raises(LedgerValueError, match="one id, not two"):
         records.ids(batch["debit_account_id"][0])
+    with pytest.raises(TypeError, match=r"ids\[0\]: .* lanes of a u128; give records\.u128"):
+        records.ids([batch["debit_account_id"][0]])
+    with pytest.raises(TypeError, match=r"transfers\[0\]\.pending_id: .* records\.u128"):
+        records.transfers([transfer(pending_id=batch["id"][0])])
     assert records.ids(batch["debit_account_id"]).tolist() == [[7, 1]]
     assert records.ids(numpy.array([7, 1], dtype=numpy.uint64)).tolist() == [[7, 0], [1, 0]]
 

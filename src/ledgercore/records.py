@@ -431,6 +431,10 @@ def _is_one_field(values: numpy.ndarray) -> bool:
 
 
 def _check_u128(value: object, name: str) -> int:
+    if isinstance(value, numpy.ndarray) and value.shape == (2,):
+        raise TypeError(
+            f"{name}: expected an int, got the two lanes of a u128; give records.u128(lanes)"
+        )
     number = as_int(value, name)
     if number < 0 or number > U128_MAX:
         raise LedgerValueError(f"{name}: {number} is outside [0, 2^128)")
