@@ -172,12 +172,14 @@ TRANSFER_TABLE = {
     "reserved_flag": [transfer(100, flags=1 << 7)],
     "id_must_not_be_zero": [transfer(0)],
     "id_must_not_be_int_max": [transfer(MAX)],
-    "flags_are_mutually_exclusive": [transfer(100, flags=TF.pending | TF.post_pending)],
+    "flags_are_mutually_exclusive": [
+        transfer(100, flags=TF.pending | TF.post_pending, pending_id=0)
+    ],
     "account_id_must_not_be_zero": [transfer(100, debit=0)],
     "account_id_must_not_be_int_max": [transfer(100, credit=MAX)],
     "accounts_must_be_different": [transfer(100, credit=PLAIN_A)],
     "pending_id_must_be_zero": [transfer(100, pending_id=5)],
-    "pending_id_must_not_be_zero": [transfer(100, flags=TF.post_pending)],
+    "pending_id_must_not_be_zero": [transfer(100, flags=TF.post_pending, pending_id=0)],
     "pending_id_must_not_be_int_max": [transfer(100, flags=TF.void_pending, pending_id=MAX)],
     "pending_id_must_be_different": [transfer(100, flags=TF.post_pending, pending_id=100)],
     "timeout_reserved_for_pending_transfer": [transfer(100, timeout_s=5)],

@@ -113,7 +113,9 @@ def test_engine_submit_checks_records_and_signature_marks() -> None:
     with pytest.raises(TypeError):
         engine.submit(batch.tobytes(), None, 1)
     with pytest.raises(ValueError, match="dtype"):
-        engine.submit(records.accounts([dict(id=1)]), None, 1)
+        engine.submit(
+            records.accounts([dict(id=1, ledger=1, code=1, owner_key=bytes(32))]), None, 1
+        )
     with pytest.raises(ValueError, match="1-D"):
         engine.submit(batch.reshape(1, 2), None, 1)
     with pytest.raises(ValueError, match="contiguous"):

@@ -15,6 +15,17 @@ from ledgercore.errors import LedgerValueError
 NATIVE = Path(__file__).resolve().parents[1] / "src" / "ledgercore" / "_native"
 
 
+def account(**fields) -> dict:
+    """An account row with every required field, overridden by `fields`."""
+    return dict(id=1, ledger=1, code=1, owner_key=bytes(range(32))) | fields
+
+
+def transfer(**fields) -> dict:
+    """A transfer row with every required field, overridden by `fields`."""
+    row = dict(id=1, debit_account_id=1, credit_account_id=2, amount=5, ledger=1, code=1)
+    return row | fields
+
+
 def header_results(prefix: str) -> list[tuple[str, int]]:
     text = (NATIVE / "apply.h").read_text()
     pattern = rf"^#define {prefix}([A-Z0-9_]+) (\d+)$"
@@ -138,7 +149,7 @@ def test_builders_fill_every_field_and_refuse_unknown_ones():
     with pytest.raises(LedgerValueError, match=r"transfers\[0\]\.colour"):
         records.transfers([dict(colour=1)])
     with pytest.raises(LedgerValueError, match=r"accounts\[1\]\.code"):
-        records.accounts([dict(id=1), dict(code=2**16)])
+        records.accounts([account(id=1), account(code=2**16)])
     with pytest.raises(LedgerValueError, match="owner_key"):
         records.accounts([dict(owner_key=b"short")])
 
@@ -166,11 +177,11 @@ def test_signing_bytes_are_the_prefix_and_the_client_fields():
 
 
 def test_signing_bytes_accept_raw_bytes_and_refuse_other_dtypes():
-    batch = records.transfers([dict(id=1)])
+    batch = records.transfers([transfer()])
     assert numpy.array_equal(records.signing_bytes(batch.tobytes()), records.signing_bytes(batch))
     assert records.signing_bytes(batch[:0]).shape == (0, 143)
     with pytest.raises(LedgerValueError, match="TRANSFER_DTYPE"):
-        records.signing_bytes(records.accounts([dict(id=1)]))
+        records.signing_bytes(records.accounts([account()]))
     with pytest.raises(LedgerValueError, match="whole number"):
         records.signing_bytes(b"x" * 191)
     with pytest.raises(TypeError):

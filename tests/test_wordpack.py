@@ -136,7 +136,9 @@ def test_a_body_keeps_its_records_and_results_exactly():
 
 
 def test_a_damaged_body_is_refused_with_what_is_wrong():
-    transfers = records.transfers([dict(id=1, debit_account_id=1, credit_account_id=2)])
+    transfers = records.transfers(
+        [dict(id=1, debit_account_id=1, credit_account_id=2, amount=5, ledger=1, code=1)]
+    )
     data = Body(BlockKind.transfers, transfers, numpy.zeros(1, numpy.uint8)).to_bytes()
     with pytest.raises(LedgerValueError, match="result bytes"):
         Body.from_bytes(data + b"\0")
@@ -149,7 +151,9 @@ def test_a_damaged_body_is_refused_with_what_is_wrong():
 
 
 def test_state_entries_keep_whole_accounts_or_only_balances():
-    accounts = records.accounts([dict(id=n, ledger=1, code=1) for n in range(1, 6)])
+    accounts = records.accounts(
+        [dict(id=n, ledger=1, code=1, owner_key=bytes(32)) for n in range(1, 6)]
+    )
     accounts["credits_posted"][:, 0] = [0, 3, 0, 2**64 - 1, 9]
     slots = numpy.array([4, 0, 7, 2, 9], dtype="<u4")
     for full in (True, False):

@@ -77,11 +77,10 @@ def _now_ns() -> int:
 def _timestamp(timestamp_ns: int | None) -> int:
     if timestamp_ns is None:
         return _now_ns()
-    if not isinstance(timestamp_ns, int) or isinstance(timestamp_ns, bool):
-        raise TypeError(f"timestamp_ns: expected an int, got {type(timestamp_ns).__name__}")
-    if timestamp_ns < 0 or timestamp_ns >= 2**64:
-        raise LedgerValueError(f"timestamp_ns: {timestamp_ns} is outside [0, 2^64)")
-    return timestamp_ns
+    timestamp = records.as_int(timestamp_ns, "timestamp_ns")
+    if timestamp < 0 or timestamp >= 2**64:
+        raise LedgerValueError(f"timestamp_ns: {timestamp} is outside [0, 2^64)")
+    return timestamp
 
 
 def _owner_keys_checked(owner_keys: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -349,7 +348,8 @@ class Engine:
 
         Example:
             >>> from ledgercore import records
-            >>> check = Engine().gather_signatures(records.transfers([dict(id=1)]))
+            >>> check = Engine().gather_signatures(records.transfers([dict(
+            ...     id=1, debit_account_id=1, credit_account_id=2, amount=5, ledger=1, code=1)]))
             >>> check.run().marks().tolist()  # no such account: left to the rules
             [2]
         """
@@ -368,13 +368,14 @@ class Engine:
         """The accounts with these ids, in the order asked; ids not found are left out.
 
         Args:
-            ids: ints, or an (n, 2) uint64 lane array (`records.ids`).
+            ids: a sequence of ints, a 1-D uint64 array of ids, or an (n, 2) uint64 lane array
+                (`records.ids`).
 
         Returns:
             A 1-D ACCOUNT_DTYPE array.
 
         Raises:
-            TypeError, LedgerValueError: an id that is not a u128.
+            TypeError, LedgerValueError: ids is not a sequence, or an id is not a u128.
 
         Example:
             >>> from ledgercore import records
@@ -465,7 +466,8 @@ class Engine:
         """The transfers with these ids, in the order asked; ids not found are left out.
 
         Args:
-            ids: ints, or an (n, 2) uint64 lane array (`records.ids`).
+            ids: a sequence of ints, a 1-D uint64 array of ids, or an (n, 2) uint64 lane array
+                (`records.ids`).
 
         Returns:
             A 1-D TRANSFER_DTYPE array, with the timestamps the engine assigned and a zero
@@ -473,7 +475,7 @@ class Engine:
             the store (signing_bytes of a row are still the bytes that were signed).
 
         Raises:
-            TypeError, LedgerValueError: an id that is not a u128.
+            TypeError, LedgerValueError: ids is not a sequence, or an id is not a u128.
 
         Example:
             >>> from ledgercore import records
@@ -496,12 +498,14 @@ class Engine:
         """The four balances of each account, aligned with `ids`.
 
         Args:
-            ids: ints, or an (n, 2) uint64 lane array (`records.ids`).
+            ids: a sequence of ints, a 1-D uint64 array of ids, or an (n, 2) uint64 lane array
+                (`records.ids`).
 
         Returns:
             A 1-D records.BALANCE_DTYPE array (id and the four balances as u128 lanes).
 
         Raises:
+            TypeError, LedgerValueError: ids is not a sequence, or an id is not a u128.
             LedgerValueError: an id is not an account, naming the first such id.
 
         Example:

@@ -644,7 +644,7 @@ class Ledger:
             True
         """
         self._check_open()
-        self._check_height(height, "height")
+        height = self._check_height(height, "height")
         header = self._store.block(height)
         assert header is not None
         return header
@@ -671,19 +671,18 @@ class Ledger:
         """
         self._check_open()
         end = self._store.head_height() + 1 if stop is None else stop
-        self._check_height(start, "start")
-        if isinstance(end, bool) or not isinstance(end, int):
-            raise TypeError(f"stop: expected an int, got {type(end).__name__}")
+        start = self._check_height(start, "start")
+        end = records.as_int(end, "stop")
         if not start <= end <= self._store.head_height() + 1:
             raise LedgerValueError(f"stop: expected {start}..{self._store.head_height() + 1}")
         return [self.block(height) for height in range(start, end)]
 
-    def _check_height(self, height: int, name: str) -> None:
-        if isinstance(height, bool) or not isinstance(height, int):
-            raise TypeError(f"{name}: expected an int, got {type(height).__name__}")
+    def _check_height(self, height: int, name: str) -> int:
+        height = records.as_int(height, name)
         head = self._store.head_height()
         if not 0 <= height <= head:
             raise LedgerValueError(f"{name}: no block {height} (heights 0..{head})")
+        return height
 
     # ------------------------------------------------------------------------ reads
 
@@ -691,13 +690,14 @@ class Ledger:
         """The accounts with these ids as of the head, in the order asked; unknown ids left out.
 
         Args:
-            ids: ints, or an (n, 2) uint64 lane array.
+            ids: a sequence of ints, a 1-D uint64 array of ids, or an (n, 2) uint64 lane array;
+                one id is a list of one ([id]).
 
         Returns:
             A 1-D ACCOUNT_DTYPE array.
 
         Raises:
-            TypeError, LedgerValueError: an id that is not a u128.
+            TypeError, LedgerValueError: ids is not a sequence, or an id is not a u128.
 
         Example:
             >>> import tempfile
@@ -718,12 +718,14 @@ class Ledger:
         """The four balances of each account as of the head, aligned with `ids`.
 
         Args:
-            ids: ints, or an (n, 2) uint64 lane array.
+            ids: a sequence of ints, a 1-D uint64 array of ids, or an (n, 2) uint64 lane array;
+                one id is a list of one ([id]).
 
         Returns:
             A 1-D records.BALANCE_DTYPE array.
 
         Raises:
+            TypeError, LedgerValueError: ids is not a sequence, or an id is not a u128.
             LedgerValueError: an id is not an account, naming the first such id.
 
         Example:
@@ -748,13 +750,14 @@ class Ledger:
         signature it was submitted with (read from its block).
 
         Args:
-            ids: ints, or an (n, 2) uint64 lane array.
+            ids: a sequence of ints, a 1-D uint64 array of ids, or an (n, 2) uint64 lane array;
+                one id is a list of one ([id]).
 
         Returns:
             A 1-D TRANSFER_DTYPE array.
 
         Raises:
-            TypeError, LedgerValueError: an id that is not a u128.
+            TypeError, LedgerValueError: ids is not a sequence, or an id is not a u128.
 
         Example:
             >>> import tempfile
@@ -820,22 +823,31 @@ class Ledger:
 
         Raises:
             TypeError, LedgerValueError: a bad id, limit or cursor.
+            LedgerValueError: no account has this id, naming it (as `balances` does).
 
         Example:
             >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
             >>> with tempfile.TemporaryDirectory() as directory:
             ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         _ = ledger.create_accounts(records.accounts(
+            ...             [dict(id=1, ledger=1, code=1, owner_key=key)]))
             ...         len(ledger.account_history(1))
             0
         """
         self._check_open()
         target = records.lanes(account_id)
-        if isinstance(limit, bool) or not isinstance(limit, int):
-            raise TypeError(f"limit: expected an int, got {type(limit).__name__}")
+        limit = records.as_int(limit, "limit")
         if limit < 1:
             raise LedgerValueError(f"limit: expected at least 1, got {limit}")
-        if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
-            raise TypeError(f"after: expected an int or None, got {type(after).__name__}")
+        if after is not None:
+            after = records.as_int(after, "after")
+            if not 0 <= after < 2**64:
+                raise LedgerValueError(f"after: {after} is outside [0, 2^64)")
+        if len(self._machine.engine.lookup_accounts(target.reshape(1, 2))) == 0:
+            raise LedgerValueError(f"account_id: no account {records.u128(target)}")
         start_index = 0
         if after is not None:
             stamps = self._machine.log_timestamps.array()
@@ -1113,6 +1125,10 @@ class Ledger:
             store.close()
 
     def __enter__(self) -> Ledger:
+        if self.closed:
+            raise LedgerValueError(
+                f"{self._store.path}: the ledger is closed; open it again with Ledger.open"
+            )
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -1174,8 +1190,7 @@ def _body_refused(store: Store, height: int) -> StoreCorruptedError:
 def _check_clock(timestamp_ns: int | None) -> int | None:
     if timestamp_ns is None:
         return None
-    if isinstance(timestamp_ns, bool) or not isinstance(timestamp_ns, int):
-        raise TypeError(f"timestamp_ns: expected an int, got {type(timestamp_ns).__name__}")
+    timestamp_ns = records.as_int(timestamp_ns, "timestamp_ns")
     if not 0 <= timestamp_ns < 2**64:
         raise LedgerValueError(f"timestamp_ns: {timestamp_ns} is outside [0, 2^64)")
     return timestamp_ns

@@ -77,6 +77,7 @@ SIGNED_SIZE = 120
 SIGNING_SIZE = len(SIGNING_PREFIX) + SIGNED_SIZE
 
 _U128 = ("<u8", (2,))
+_LANE_DTYPE = numpy.dtype("<u8")
 
 
 def _dtype(fields: list[tuple[str, Any, int]], itemsize: int) -> numpy.dtype:
@@ -152,6 +153,12 @@ _U128_FIELDS = frozenset(
     if dtype.fields is not None and dtype.fields[name][0].shape == (2,)
 )
 _BYTES_FIELDS = {"owner_key": 32, "signature": 64}
+_SMALL = frozenset(
+    name
+    for dtype in (ACCOUNT_DTYPE, TRANSFER_DTYPE)
+    for name in dtype.names or ()
+    if name not in _U128_FIELDS and name not in _BYTES_FIELDS
+)
 
 
 class AccountFlags(enum.IntFlag):
@@ -264,11 +271,40 @@ class TransferResult(_DocumentedEnum):
 # ---------------------------------------------------------------------------- u128 helpers
 
 
+def as_int(value: object, name: str) -> int:
+    """value as a Python int, if it is an int or a numpy integer (numpy.uint64, numpy.int32, ...).
+
+    Bools are refused: True where a number was meant is a mistake, not the number 1. So are
+    floats, whose large values are already rounded (2.0**64 + 1 is 2.0**64).
+
+    Args:
+        value: the value given.
+        name: the argument or field it was given as, for the error.
+
+    Returns:
+        The value as an int.
+
+    Raises:
+        TypeError: value is not an int nor a numpy integer, naming `name` and its type.
+
+    Example:
+        >>> import numpy
+        >>> as_int(numpy.uint64(2**64 - 1), "amount") == 2**64 - 1
+        True
+        >>> as_int(1.0, "amount")
+        Traceback (most recent call last):
+        TypeError: amount: expected an int, got float
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    return int(value)
+
+
 def lanes(value: int) -> numpy.ndarray:
     """The two u64 lanes (low first) of one u128.
 
     Args:
-        value: an int in [0, 2^128).
+        value: an int (or numpy integer) in [0, 2^128).
 
     Returns:
         A (2,) uint64 array.
@@ -281,7 +317,7 @@ def lanes(value: int) -> numpy.ndarray:
         >>> lanes(2**64 + 5).tolist()
         [5, 1]
     """
-    _check_u128(value, "value")
+    value = _check_u128(value, "value")
     return numpy.array([value & 0xFFFF_FFFF_FFFF_FFFF, value >> 64], dtype="<u8")
 
 
@@ -299,7 +335,8 @@ def u128(pair: numpy.typing.ArrayLike) -> Any:
 
     Example:
         >>> from ledgercore import records
-        >>> batch = records.transfers([dict(id=7, amount=2**64)])
+        >>> batch = records.transfers([dict(id=7, debit_account_id=1, credit_account_id=2,
+        ...                                 amount=2**64, ledger=1, code=1)])
         >>> records.u128(batch["amount"][0]), records.u128(batch["id"])
         (18446744073709551616, [7])
     """
@@ -312,113 +349,258 @@ def u128(pair: numpy.typing.ArrayLike) -> Any:
     return [low | (high << 64) for low, high in flat]
 
 
-def ids(values: Iterable[int] | numpy.ndarray) -> numpy.ndarray:
+def ids(values: Iterable[int] | numpy.ndarray, name: str = "ids") -> numpy.ndarray:
     """An (n, 2) uint64 lane array of u128 ids, as lookups take them.
 
     Args:
-        values: ints in [0, 2^128), or an (n, 2) uint64 array (returned C-contiguous).
+        values: a sequence of ints (or numpy integers) in [0, 2^128); or a 1-D integer array,
+            one id per element (ids below 2^64); or an (n, 2) integer array of lanes, low lane
+            first (returned C-contiguous). A record field's (2,) lanes are one id, not two:
+            read it with `u128`.
+        name: the argument's name, for errors.
 
     Returns:
         A C-contiguous (n, 2) uint64 array.
 
     Raises:
-        TypeError: an item is not an int.
+        TypeError: values is not a sequence (one bare id, say), an item is not an int, or an
+            array is not of integers.
         LedgerValueError: an id out of range, or an array of the wrong shape.
 
     Example:
+        >>> import numpy
         >>> ids([1, 2**64]).tolist()
         [[1, 0], [0, 1]]
+        >>> ids(numpy.array([7, 8], dtype=numpy.uint64)).tolist()
+        [[7, 0], [8, 0]]
     """
-    if isinstance(values, numpy.ndarray):
-        if values.ndim != 2 or values.shape[1] != 2:
-            raise LedgerValueError(f"ids: expected shape (n, 2), got {values.shape}")
-        return numpy.ascontiguousarray(values, dtype="<u8")
+    if isinstance(values, numpy.ndarray) and values.dtype != numpy.object_:
+        return _id_array(values, name)
+    if isinstance(values, (int, numpy.integer, str, bytes, bytearray, memoryview)) or not (
+        isinstance(values, Iterable)
+    ):
+        raise TypeError(
+            f"{name}: expected a sequence of ids (ints, or a uint64 array), got "
+            f"{type(values).__name__}; for one id, give a list of one: [id]"
+        )
     items = list(values)
     out = numpy.empty((len(items), 2), dtype="<u8")
     for row, value in enumerate(items):
-        _check_u128(value, f"ids[{row}]")
+        value = _check_u128(value, f"{name}[{row}]")
         out[row, 0] = value & 0xFFFF_FFFF_FFFF_FFFF
         out[row, 1] = value >> 64
     return out
 
 
-def _check_u128(value: object, name: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    if value < 0 or value > U128_MAX:
-        raise LedgerValueError(f"{name}: {value} is outside [0, 2^128)")
+def _id_array(values: numpy.ndarray, name: str) -> numpy.ndarray:
+    """ids() of an array, without a Python step per id."""
+    if values.ndim == 2 and values.shape[1] == 2 and values.dtype == _LANE_DTYPE:
+        return numpy.ascontiguousarray(values)
+    if values.dtype.kind not in "ui":
+        raise TypeError(f"{name}: expected an array of integers, got dtype {values.dtype}")
+    if values.ndim not in (1, 2) or (values.ndim == 2 and values.shape[1] != 2):
+        raise LedgerValueError(
+            f"{name}: expected a 1-D array of ids or an (n, 2) array of u64 lanes, "
+            f"got shape {values.shape}"
+        )
+    if values.ndim == 1 and _is_one_field(values):
+        raise LedgerValueError(
+            f"{name}: got the two lanes of one record's u128 field, which are one id, not two; "
+            "give [records.u128(lanes)], or the whole (n, 2) column"
+        )
+    if values.dtype.kind == "i" and values.size and values.min() < 0:
+        row = int(numpy.flatnonzero((values < 0).reshape(len(values), -1).any(axis=1))[0])
+        raise LedgerValueError(f"{name}[{row}]: negative, and an id is in [0, 2^128)")
+    if values.ndim == 2:
+        return numpy.ascontiguousarray(values, dtype="<u8")
+    out = numpy.zeros((len(values), 2), dtype="<u8")
+    out[:, 0] = values
+    return out
+
+
+def _is_one_field(values: numpy.ndarray) -> bool:
+    """True of `batch["id"][0]`: two adjacent u64s inside a structured array's row, which a
+    1-D array of ids would otherwise read as the ids low and high."""
+    base = values.base
+    return (
+        values.shape == (2,)
+        and values.strides == (8,)
+        and isinstance(base, numpy.ndarray)
+        and base.dtype.names is not None
+    )
+
+
+def _check_u128(value: object, name: str) -> int:
+    if isinstance(value, numpy.ndarray) and value.shape == (2,):
+        raise TypeError(
+            f"{name}: expected an int, got the two lanes of a u128; give records.u128(lanes)"
+        )
+    number = as_int(value, name)
+    if number < 0 or number > U128_MAX:
+        raise LedgerValueError(f"{name}: {number} is outside [0, 2^128)")
+    return number
 
 
 # ---------------------------------------------------------------------------- building records
+
+_REQUIRED_ACCOUNT = ("id", "ledger", "code", "owner_key")
+_REQUIRED_TRANSFER = ("id", "debit_account_id", "credit_account_id", "amount", "ledger", "code")
+_RESOLVES = TransferFlags.post_pending | TransferFlags.void_pending
+
+
+def _missing(item: Mapping[str, Any], flags: int, dtype: numpy.dtype) -> list[str]:
+    """The fields a row cannot do without that it leaves out.
+
+    A zero filled in for them would pass for a value: a transfer without an amount would move
+    nothing and spend its id for good. A post or void repeats its pending transfer's accounts,
+    ledger and code (the engine compares them) and names it in pending_id; a void alone may
+    leave out its amount, as 0 (no amount) voids the whole pending amount.
+    """
+    if dtype == ACCOUNT_DTYPE:
+        return [name for name in _REQUIRED_ACCOUNT if name not in item]
+    required = list(_REQUIRED_TRANSFER)
+    if flags & _RESOLVES:
+        required.append("pending_id")
+    if flags & _RESOLVES == TransferFlags.void_pending:
+        required.remove("amount")
+    return [name for name in required if name not in item]
+
+
+def _key_bytes(value: object, size: int, where: str) -> numpy.ndarray:
+    """A bytes field's value as `size` uint8s; only bytes-likes and uint8 arrays are taken,
+    since bytes() of anything else guesses (bytes(32) is 32 zeros, bytes of a PyNaCl signing
+    key is its secret seed)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = numpy.frombuffer(bytes(value), dtype=numpy.uint8)
+    elif isinstance(value, numpy.ndarray) and value.dtype == numpy.uint8 and value.ndim == 1:
+        data = value
+    else:
+        hint = ""
+        if size == 32 and hasattr(value, "public_key"):
+            hint = "; give its .public_key (a signing key's secret never goes into a record)"
+        elif size == 32 and hasattr(value, "verify_key"):
+            hint = "; give bytes(key.verify_key) (a signing key's secret never goes in a record)"
+        elif isinstance(value, str):
+            hint = "; for a hex string give bytes.fromhex(text)"
+        raise TypeError(f"{where}: expected {size} bytes, got {type(value).__name__}{hint}")
+    if len(data) != size:
+        raise LedgerValueError(f"{where}: expected {size} bytes, got {len(data)}")
+    return data
 
 
 def _build(rows: Iterable[Mapping[str, Any]], dtype: numpy.dtype, what: str) -> numpy.ndarray:
     items = list(rows)
     out = numpy.zeros(len(items), dtype=dtype)
     names = dtype.names or ()
+    fields = dtype.fields or {}
+    columns = {name: out[name] for name in names}
+    limits = {name: int(numpy.iinfo(fields[name][0]).max) for name in names if name in _SMALL}
+    required = set(_REQUIRED_ACCOUNT if dtype == ACCOUNT_DTYPE else _REQUIRED_TRANSFER)
     for row, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise TypeError(f"{what}[{row}]: expected a mapping, got {type(item).__name__}")
+        flags = 0
         for name, value in item.items():
             where = f"{what}[{row}].{name}"
-            if name not in names:
+            if name not in columns:
                 raise LedgerValueError(f"{where}: no such field (fields: {', '.join(names)})")
             if name in _U128_FIELDS:
-                _check_u128(value, where)
-                out[name][row] = (value & 0xFFFF_FFFF_FFFF_FFFF, value >> 64)
+                number = _check_u128(value, where)
+                columns[name][row] = (number & 0xFFFF_FFFF_FFFF_FFFF, number >> 64)
             elif name in _BYTES_FIELDS:
-                data = bytes(value)
-                if len(data) != _BYTES_FIELDS[name]:
-                    raise LedgerValueError(
-                        f"{where}: expected {_BYTES_FIELDS[name]} bytes, got {len(data)}"
-                    )
-                out[name][row] = numpy.frombuffer(data, dtype=numpy.uint8)
+                columns[name][row] = _key_bytes(value, _BYTES_FIELDS[name], where)
             else:
-                if not isinstance(value, int) or value < 0:
-                    raise LedgerValueError(f"{where}: expected a non-negative int, got {value!r}")
-                limit = numpy.iinfo(out.dtype.fields[name][0]).max
-                if value > limit:
-                    raise LedgerValueError(f"{where}: {value} exceeds {limit}")
-                out[name][row] = value
+                number = as_int(value, where)
+                if not 0 <= number <= limits[name]:
+                    raise LedgerValueError(f"{where}: {number} is outside [0, {limits[name]}]")
+                columns[name][row] = number
+                if name == "flags":
+                    flags = number
+        if not required <= item.keys() or flags & _RESOLVES:
+            _check_complete(item, flags, dtype, f"{what}[{row}]")
     return out
 
 
+def _check_complete(item: Mapping[str, Any], flags: int, dtype: numpy.dtype, where: str) -> None:
+    missing = _missing(item, flags, dtype)
+    if not missing:
+        return
+    kind = "an account" if dtype == ACCOUNT_DTYPE else _transfer_kind(flags)
+    needed = _missing({}, flags, dtype)
+    hint = "" if set(missing) <= _BYTES_FIELDS.keys() else " (give 0 where zero is meant)"
+    raise LedgerValueError(
+        f"{where}: no {_listed(missing)} given; {kind} needs {_listed(needed)}{hint}"
+    )
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _transfer_kind(flags: int) -> str:
+    if flags & _RESOLVES == TransferFlags.post_pending:
+        return "a post"
+    if flags & _RESOLVES == TransferFlags.void_pending:
+        return "a void"
+    return "a transfer"
+
+
 def accounts(rows: Iterable[Mapping[str, Any]]) -> numpy.ndarray:
-    """An ACCOUNT_DTYPE array from mappings of field name to value; missing fields are zero.
+    """An ACCOUNT_DTYPE array from mappings of field name to value.
+
+    Every account must give id, ledger, code and owner_key; the other fields are zero when left
+    out (balances and timestamp must be, as the engine sets them).
 
     Args:
-        rows: e.g. `[dict(id=1, ledger=1, code=1, owner_key=key_bytes)]`; u128 fields take ints,
-            `owner_key` takes 32 bytes, flags take AccountFlags or ints.
+        rows: e.g. `[dict(id=1, ledger=1, code=1, owner_key=key.public_key)]`; numeric fields
+            take ints or numpy integers, `owner_key` takes 32 bytes (bytes-like or a uint8
+            array), flags take AccountFlags or ints.
 
     Returns:
         A 1-D ACCOUNT_DTYPE array, one row per mapping.
 
     Raises:
-        TypeError: a row is not a mapping, or a u128 value not an int.
-        LedgerValueError: an unknown field, or a value out of its field's range, naming the row.
+        TypeError: a row is not a mapping, or a value of the wrong type, naming row and field.
+        LedgerValueError: an unknown field, a required field left out, or a value out of its
+            field's range, naming the row and the field.
 
     Example:
         >>> from ledgercore import records
-        >>> batch = records.accounts([dict(id=1, ledger=1, code=1), dict(id=2, ledger=1, code=1)])
+        >>> from ledgercore.keys import SigningKey
+        >>> key = SigningKey.from_seed(b"k" * 32).public_key
+        >>> batch = records.accounts([dict(id=1, ledger=1, code=1, owner_key=key),
+        ...                           dict(id=2, ledger=1, code=1, owner_key=key)])
         >>> batch.dtype == records.ACCOUNT_DTYPE, records.u128(batch["id"])
         (True, [1, 2])
+        >>> try:
+        ...     records.accounts([dict(id=3, ledger=1, owner_key=key)])
+        ... except ValueError as error:
+        ...     print(error)  # doctest: +ELLIPSIS
+        accounts[0]: no code given; an account needs id, ledger, code and owner_key ...
     """
     return _build(rows, ACCOUNT_DTYPE, "accounts")
 
 
 def transfers(rows: Iterable[Mapping[str, Any]]) -> numpy.ndarray:
-    """A TRANSFER_DTYPE array from mappings of field name to value; missing fields are zero.
+    """A TRANSFER_DTYPE array from mappings of field name to value.
+
+    Every transfer must give id, debit_account_id, credit_account_id, amount, ledger and code.
+    A post or void (`post_pending` or `void_pending` in flags) gives them too, as the pending
+    transfer has them, and its pending_id; a void may leave out its amount (0: the whole
+    pending amount). The other fields are zero when left out.
 
     Args:
         rows: e.g. `[dict(id=1, debit_account_id=1, credit_account_id=2, amount=100, ledger=1,
-            code=1)]`; amounts are minor units (ints below 2^128), `signature` takes 64 bytes.
+            code=1)]`; amounts are minor units (ints or numpy integers below 2^128),
+            `signature` takes 64 bytes.
 
     Returns:
         A 1-D TRANSFER_DTYPE array, one row per mapping.
 
     Raises:
-        TypeError: a row is not a mapping, or a u128 value not an int.
-        LedgerValueError: an unknown field, or a value out of its field's range, naming the row.
+        TypeError: a row is not a mapping, or a value of the wrong type, naming row and field.
+        LedgerValueError: an unknown field, a required field left out, or a value out of its
+            field's range, naming the row and the field.
 
     Example:
         >>> from ledgercore import records
@@ -426,6 +608,12 @@ def transfers(rows: Iterable[Mapping[str, Any]]) -> numpy.ndarray:
         ...                                 amount=100, ledger=1, code=1)])
         >>> records.u128(batch["amount"][0])
         100
+        >>> try:
+        ...     records.transfers([dict(id=2, debit_account_id=1, credit_account_id=2, ledger=1,
+        ...                             code=1)])
+        ... except ValueError as error:
+        ...     print(error)  # doctest: +ELLIPSIS
+        transfers[0]: no amount given; a transfer needs id, debit_account_id, ...
     """
     return _build(rows, TRANSFER_DTYPE, "transfers")
 
@@ -440,16 +628,22 @@ def to_dicts(array: numpy.ndarray) -> list[dict[str, Any]]:
         One dict per row: u128 fields as ints, key and signature fields as bytes.
 
     Raises:
+        TypeError: array is not a numpy array.
         LedgerValueError: the array is not 1-D or has another dtype.
 
     Example:
         >>> from ledgercore import records
-        >>> records.to_dicts(records.accounts([dict(id=3, ledger=1, code=1)]))[0]["id"]
+        >>> batch = records.transfers([dict(id=3, debit_account_id=1, credit_account_id=2,
+        ...                                 amount=5, ledger=1, code=1)])
+        >>> records.to_dicts(batch)[0]["id"]
         3
     """
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"array: expected a numpy record array, got {type(array).__name__}")
     if array.dtype not in (ACCOUNT_DTYPE, TRANSFER_DTYPE, BALANCE_DTYPE) or array.ndim != 1:
         raise LedgerValueError(
-            f"array: expected a 1-D record array, got {array.dtype} {array.shape}"
+            "array: expected a 1-D ACCOUNT_DTYPE, TRANSFER_DTYPE or BALANCE_DTYPE array, got "
+            f"{_dtype_name(array.dtype)} of shape {array.shape}"
         )
     columns: dict[str, list[Any]] = {}
     for name in array.dtype.names or ():
@@ -476,17 +670,26 @@ def as_records(data: Any, dtype: numpy.dtype, name: str) -> numpy.ndarray:
 
     Raises:
         TypeError: neither an array nor bytes-like.
-        LedgerValueError: another dtype, not 1-D, or a byte count that is no whole record count.
+        LedgerValueError: another dtype (named: "got ACCOUNT_DTYPE"), not 1-D, or a byte count
+            that is no whole record count.
 
     Example:
         >>> from ledgercore import records
-        >>> raw = records.accounts([dict(id=1, ledger=1, code=1)]).tobytes()
-        >>> len(records.as_records(raw, records.ACCOUNT_DTYPE, "accounts"))
+        >>> batch = records.transfers([dict(id=1, debit_account_id=1, credit_account_id=2,
+        ...                                 amount=5, ledger=1, code=1)])
+        >>> len(records.as_records(batch.tobytes(), records.TRANSFER_DTYPE, "transfers"))
         1
+        >>> try:
+        ...     records.as_records(batch, records.ACCOUNT_DTYPE, "accounts")
+        ... except ValueError as error:
+        ...     print(error)
+        accounts: expected dtype ACCOUNT_DTYPE, got TRANSFER_DTYPE
     """
     if isinstance(data, numpy.ndarray):
         if data.dtype != dtype:
-            raise LedgerValueError(f"{name}: expected dtype {_dtype_name(dtype)}, got {data.dtype}")
+            raise LedgerValueError(
+                f"{name}: expected dtype {_dtype_name(dtype)}, got {_dtype_name(data.dtype)}"
+            )
         if data.ndim != 1:
             raise LedgerValueError(f"{name}: expected a 1-D array, got shape {data.shape}")
         return numpy.ascontiguousarray(data)
@@ -497,11 +700,31 @@ def as_records(data: Any, dtype: numpy.dtype, name: str) -> numpy.ndarray:
                 f"{name}: {size} bytes is not a whole number of {dtype.itemsize}-byte records"
             )
         return numpy.frombuffer(data, dtype=dtype)
-    raise TypeError(f"{name}: expected a numpy record array or bytes, got {type(data).__name__}")
+    builder = "accounts" if dtype == ACCOUNT_DTYPE else "transfers"
+    hint = f" (records.{builder} builds one from dicts)" if isinstance(data, (list, tuple)) else ""
+    raise TypeError(
+        f"{name}: expected {_a(dtype)} array or its bytes, got {type(data).__name__}{hint}"
+    )
+
+
+def _a(dtype: numpy.dtype) -> str:
+    return f"an {_dtype_name(dtype)}" if dtype == ACCOUNT_DTYPE else f"a {_dtype_name(dtype)}"
 
 
 def _dtype_name(dtype: numpy.dtype) -> str:
-    return "ACCOUNT_DTYPE" if dtype == ACCOUNT_DTYPE else "TRANSFER_DTYPE"
+    """A dtype as errors name it: our records by their constant's name, a foreign structured
+    dtype by its first fields (its repr lists every offset), others as numpy prints them."""
+    for known, name in (
+        (ACCOUNT_DTYPE, "ACCOUNT_DTYPE"),
+        (TRANSFER_DTYPE, "TRANSFER_DTYPE"),
+        (BALANCE_DTYPE, "BALANCE_DTYPE"),
+    ):
+        if dtype == known:
+            return name
+    if dtype.names:
+        shown = ", ".join(dtype.names[:4]) + (", ..." if len(dtype.names) > 4 else "")
+        return f"a structured dtype with fields ({shown})"
+    return str(dtype)
 
 
 def signing_bytes(transfers: numpy.ndarray) -> numpy.ndarray:

@@ -128,7 +128,8 @@ class Body:
     """A block's body: the batch as submitted and one result code per record.
 
     Example:
-        >>> body = Body(BlockKind.accounts, records.accounts([dict(id=1)]), numpy.zeros(1, "u1"))
+        >>> accounts = records.accounts([dict(id=1, ledger=1, code=1, owner_key=bytes(32))])
+        >>> body = Body(BlockKind.accounts, accounts, numpy.zeros(1, "u1"))
         >>> Body.from_bytes(body.to_bytes()).records["id"].tolist()
         [[1, 0]]
     """
