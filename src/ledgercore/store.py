@@ -254,7 +254,9 @@ class Store:
         self.read_only = read_only
         self._db = db
         self._lock_fd = lock_fd
-        self._cf = {name: db.get_column_family(name) for name in COLUMN_FAMILIES}
+        self._cf = {
+            name: _Family(path, name, db.get_column_family(name)) for name in COLUMN_FAMILIES
+        }
         self._handles = {name: db.get_column_family_handle(name) for name in COLUMN_FAMILIES}
         self._head_fd: int | None = None
         if not read_only:
@@ -534,12 +536,9 @@ class Store:
             ) from None
 
     def iter_column(self, name: str, start: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
-        """(key, value) of a column family in key order, from `start`."""
-        iterator = self._cf[name].iter()
-        iterator.seek(start)
-        while iterator.valid():
-            yield iterator.key(), iterator.value()
-            iterator.next()
+        """(key, value) of a column family in key order, from `start`; StoreCorruptedError if
+        a table cannot be read (RocksDB ends the iteration there and says why only when asked)."""
+        return self._cf[name].iter_from(start)
 
     def state_entry(self, height: int) -> tuple[numpy.ndarray, numpy.ndarray] | None:
         """(slots, accounts) a block changed, None if it changed none."""
@@ -603,6 +602,63 @@ class Store:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Family:
+    """A column family whose every read turns RocksDB's errors (a table's block checksum
+    mismatch, a table file missing or cut short) into StoreCorruptedError naming the store, what
+    was being read and what to do: rocksdict raises them as bare Exceptions, which a caller
+    could neither tell from a bug nor act on."""
+
+    def __init__(self, path: str, name: str, family: Any) -> None:
+        self._path = path
+        self._name = name
+        self._family = family
+
+    def get(self, key: bytes) -> bytes | None:
+        """The value at key, None if there is none."""
+        try:
+            return self._family.get(key)
+        except Exception as error:  # rocksdict raises every RocksDB status as a bare Exception
+            raise unreadable(self._path, _described(self._name, key), error) from error
+
+    def iter_from(self, start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """(key, value) in key order from `start`."""
+        last = None
+        try:
+            iterator = self._family.iter()
+            iterator.seek(start)
+            while iterator.valid():
+                last = iterator.key()
+                yield last, iterator.value()
+                iterator.next()
+            iterator.status()
+        except Exception as error:
+            where = f"the {self._name} family"
+            if last is not None:
+                where += f" after {_described(self._name, last)}"
+            raise unreadable(self._path, where, error) from error
+
+
+def _described(family: str, key: bytes) -> str:
+    """What a key of a family holds, in words: "the body of block 3", "account 7's entry"."""
+    if family in ("blocks", "bodies", "state") and len(key) == 8:
+        what = {"blocks": "the header", "bodies": "the body", "state": "the state changes"}
+        return f"{what[family]} of block {int.from_bytes(key, 'big')}"
+    if family == "log" and len(key) == 9:
+        return f"the log nodes at level {key[0]} from index {int.from_bytes(key[1:], 'big')}"
+    if family == "accounts" and len(key) == 16:
+        return f"the entry of account {int.from_bytes(key, 'little')}"
+    return f"the {family} record {key!r}"
+
+
+def unreadable(path: str, what: str, error: BaseException) -> StoreCorruptedError:
+    """The error for a read RocksDB refused: the store, what was read and what to do."""
+    return StoreCorruptedError(
+        f"{path}: the store is damaged: RocksDB could not read {what} ({error}); "
+        + CHECK_HINT.format(path=path)
+        + ", and restore the store from a sound copy"
+    )
 
 
 def _options(*, create: bool) -> Any:
