@@ -526,7 +526,7 @@ class Store:
         try:
             named = {os.path.basename(table["name"]) for table in self._db.live_files()}
         except Exception as error:  # rocksdict raises RocksDB's status as a bare Exception
-            raise unreadable(self.path, "the list of its table files", error) from error
+            raise _unreadable(self.path, "the list of its table files", error) from error
         return sorted(
             name for name in os.listdir(self.path) if name.endswith(".sst") and name not in named
         )
@@ -732,7 +732,7 @@ class _Family:
         try:
             return self._family.get(key)
         except Exception as error:  # rocksdict raises every RocksDB status as a bare Exception
-            raise unreadable(self._path, _described(self._name, key), error) from error
+            raise _unreadable(self._path, _described(self._name, key), error) from error
 
     def iter_from(self, start: bytes) -> Iterator[tuple[bytes, bytes]]:
         """(key, value) in key order from `start`."""
@@ -749,11 +749,11 @@ class _Family:
             where = f"the {self._name} family"
             if last is not None:
                 where += f" after {_described(self._name, last)}"
-            raise unreadable(self._path, where, error) from error
+            raise _unreadable(self._path, where, error) from error
 
 
 def _described(family: str, key: bytes) -> str:
-    """What a key of a family holds, in words: "the body of block 3", "account 7's entry"."""
+    """What a key of a family holds, in words: "the body of block 3", "the entry of account 7"."""
     if family in ("blocks", "bodies", "state") and len(key) == 8:
         what = {"blocks": "the header", "bodies": "the body", "state": "the state changes"}
         return f"{what[family]} of block {int.from_bytes(key, 'big')}"
@@ -764,7 +764,7 @@ def _described(family: str, key: bytes) -> str:
     return f"the {family} record {key!r}"
 
 
-def unreadable(path: str, what: str, error: BaseException) -> StoreCorruptedError:
+def _unreadable(path: str, what: str, error: BaseException) -> StoreCorruptedError:
     """The error for a read RocksDB refused: the store, what was read and what to do."""
     return StoreCorruptedError(
         f"{path}: the store is damaged: RocksDB could not read {what} ({error}); "
