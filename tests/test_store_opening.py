@@ -121,6 +121,16 @@ def test_a_store_without_a_readable_head_file_is_refused_by_every_open_and_by_ve
     assert said in capsys.readouterr().out
 
 
+def test_a_new_store_without_its_head_file_is_refused_saying_creating_it_may_have_been_cut(
+    tmp_path,
+):
+    path = str(tmp_path / "ledger")
+    Ledger.open(path).close()
+    os.remove(os.path.join(path, HEAD_FILE))
+    with pytest.raises(StoreCorruptedError, match="if creating it was cut short, remove the"):
+        Ledger.open(path)
+
+
 def test_a_head_file_of_another_store_at_the_same_height_is_refused(store_path, tmp_path):
     other = str(tmp_path / "other")
     traffic = Traffic(6, seed=2)

@@ -459,7 +459,17 @@ class Store:
             raise StoreCorruptedError(
                 f"{self.path}: block {height + 1} is stored past the head {height}; {hint}"
             )
-        acknowledged, acknowledged_hash = read_head_file(self.path)
+        try:
+            acknowledged, acknowledged_hash = read_head_file(self.path)
+        except StoreCorruptedError as error:
+            if height > 0:
+                raise
+            # The head file is written just after the genesis block, so a creation cut short
+            # between the two leaves this; nothing was ever acknowledged in such a store.
+            raise StoreCorruptedError(
+                f"{error}; the store holds only its genesis block: if creating it was cut "
+                "short, remove the directory and create the store again"
+            ) from None
         if acknowledged > height:
             raise StoreCorruptedError(
                 f"{self.path}: the store ends at block {height} but block {acknowledged} was "
