@@ -25,6 +25,7 @@ import time
 
 import ledgercore
 from ledgercore.ledger import Ledger
+from ledgercore.store import Store
 
 CHILD = """
 import sys
@@ -166,3 +167,30 @@ def test_a_write_buffer_size_that_is_not_a_size_is_refused(tmp_path, monkeypatch
             assert repr(text) in str(error)
         else:
             raise AssertionError(f"{text!r} was taken as a write buffer size")
+
+
+def test_a_table_file_left_by_a_flush_cut_short_does_not_stop_a_writer(tmp_path):
+    """A writer killed mid-flush leaves a table file its MANIFEST does not name, whose blocks are
+    still in the write-ahead log. The next writer checks every block is whole without it, and
+    opens; only a table whose blocks are missing elsewhere stops it (tests/test_store_opening)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from ledger_traffic import Traffic
+
+    path = str(tmp_path / "ledger")
+    traffic = Traffic(12, seed=5)
+    with Ledger.open(path) as ledger:
+        ledger.create_accounts(traffic.accounts())
+        for _ in range(5):
+            ledger.submit(traffic.batch(64))
+        head = ledger.head()
+    tables = sorted(name for name in os.listdir(path) if name.endswith(".sst"))
+    numbers = [int(name.split(".")[0]) for name in os.listdir(path) if name[:6].isdigit()]
+    largest = pathlib.Path(path, max(tables, key=lambda n: os.path.getsize(os.path.join(path, n))))
+    cut_short = pathlib.Path(path, f"{max(numbers) + 1:06d}.sst")
+    cut_short.write_bytes(largest.read_bytes()[: largest.stat().st_size // 2])
+    with Store.open(path, read_only=True) as store:
+        assert store._unnamed_tables() == [cut_short.name]
+    with Ledger.open(path) as ledger:
+        assert ledger.head() == head
+        ledger.submit(traffic.batch(64))
+        assert ledger.verify_chain(progress=False).ok

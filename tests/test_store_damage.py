@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import struct
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from ledgercore.store import (
     FORMAT_VERSION,
     LOG_LEVEL_STRIDE,
     Body,
+    Store,
     height_key,
     log_key,
 )
@@ -237,3 +239,89 @@ def test_a_truncated_table_file_is_refused(store_path):
     with pytest.raises(StoreCorruptedError):
         Ledger.open(store_path)
     assert not verify_store(store_path, progress=False).ok
+
+
+def table_holding(path: str, family: str, key: bytes) -> str:
+    """The table file holding a stored value (tables are uncompressed: its bytes are there)."""
+    with Store.open(path, read_only=True) as store:
+        value = store._cf[family].get(key)
+    assert value
+    tables = [os.path.join(path, name) for name in os.listdir(path) if name.endswith(".sst")]
+    (table,) = [name for name in tables if value in pathlib.Path(name).read_bytes()]
+    return table
+
+
+def flip_file_byte(path: str, offset: int) -> None:
+    with open(path, "r+b") as file:
+        file.seek(offset)
+        byte = file.read(1)[0]
+        file.seek(offset)
+        file.write(bytes([byte ^ 0x01]))
+
+
+@pytest.fixture
+def damaged_bodies(store_path):
+    """The store with a byte flipped in the first data block of its bodies table (blocks 0 to 2),
+    and an accepted transfer of block 2."""
+    with Ledger.open(store_path, read_only=True) as ledger:
+        transfer_id = records.u128(ledger.account_history(1, limit=1)["id"])[0]
+        assert ledger.block(2).log_size > 0
+    flip_file_byte(table_holding(store_path, "bodies", height_key(2)), 100)
+    return store_path, transfer_id
+
+
+UNREADABLE = (
+    r"the store is damaged: RocksDB could not read the body of block \d.*Corruption.*"
+    "ledgercore verify"
+)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        pytest.param(lambda ledger, transfer_id: ledger.account_history(1), id="account_history"),
+        pytest.param(lambda ledger, transfer_id: ledger.prove_transfer(transfer_id), id="prove"),
+        pytest.param(
+            lambda ledger, transfer_id: ledger.lookup_transfers([transfer_id]), id="lookup"
+        ),
+    ],
+)
+def test_a_flipped_byte_in_a_table_file_is_reported_as_corruption_by_every_read(
+    damaged_bodies, read
+):
+    path, transfer_id = damaged_bodies
+    with Ledger.open(path, read_only=True) as ledger:
+        assert ledger.opened_from == "snapshot"  # headers only: the bodies are read later
+        with pytest.raises(StoreCorruptedError, match=UNREADABLE) as raised:
+            read(ledger, transfer_id)
+    assert path in str(raised.value)
+
+
+def test_a_flipped_byte_in_a_table_file_is_a_failed_verification(damaged_bodies, capsys):
+    path, _ = damaged_bodies
+    with Ledger.open(path, read_only=True) as ledger:
+        report = ledger.verify_chain(progress=False)
+    assert not report.ok
+    assert report.mismatch.what == "reading the store"
+    assert "could not read the body of block 0" in report.mismatch.found
+    assert main(["verify", path, "--no-progress"]) == 1
+    output = capsys.readouterr().out
+    assert output.count("\n") == 1
+    assert "FAILED" in output and "could not read the body of block 0" in output
+
+
+def test_a_flipped_byte_in_a_table_file_refuses_reopening_without_a_snapshot(damaged_bodies):
+    path, _ = damaged_bodies
+    os.remove(os.path.join(path, SNAPSHOT_FILE))
+    for read_only in (True, False):
+        with pytest.raises(StoreCorruptedError, match=UNREADABLE):
+            Ledger.open(path, read_only=read_only)
+
+
+def test_a_flipped_byte_in_the_header_table_refuses_reopening_from_a_snapshot(store_path):
+    flip_file_byte(table_holding(store_path, "blocks", height_key(6)), 100)
+    for read_only in (True, False):
+        with pytest.raises(StoreCorruptedError, match=r"could not read the header of block \d"):
+            Ledger.open(store_path, read_only=read_only)
+    report = verify_store(store_path, progress=False)
+    assert "could not read the blocks family" in report.mismatch.found

@@ -1,6 +1,16 @@
 """The `ledgercore` command: `ledgercore bench` measures this machine, beside baselines;
 `ledgercore verify PATH` checks a ledger's store from genesis.
 
+`ledgercore verify` prints one line and exits with:
+
+    0  the store is sound: every block recomputed as stored (EXIT_SOUND)
+    1  the store is damaged: a block differs from what it should be, or RocksDB cannot read
+       it (a table's checksum fails, a file is missing), or files of a store are there
+       without the rest; the line says what and where (EXIT_DAMAGED)
+    2  the command line was wrong (argparse's usage error, EXIT_USAGE)
+    3  there is no store at PATH: nothing there, an empty directory, a file, or a directory
+       of other files (EXIT_NO_STORE)
+
 Example:
     >>> parser = build_parser()
     >>> parser.parse_args(["bench", "--quick"]).quick
@@ -16,6 +26,11 @@ import sys
 from typing import Any
 
 from ledgercore.bench import GROUPS
+
+EXIT_SOUND = 0
+EXIT_DAMAGED = 1
+EXIT_USAGE = 2
+EXIT_NO_STORE = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,8 +76,10 @@ def add_verify_command(commands: Any) -> None:
         help="recompute every block of a ledger's store and report the first mismatch",
         description=(
             "Recompute every block of the store at PATH from its stored batches (hashes, Merkle "
-            "roots, state roots, the hash chain, every signature) and report the first mismatch. "
-            "Exit status 0 if the store is sound, 1 if not."
+            "roots, state roots, the hash chain, every signature) and report the first mismatch "
+            "in one line. Exit status: 0 the store is sound; 1 it is damaged (a mismatch, a "
+            "table RocksDB cannot read, files of a store without the rest); 2 a usage error; "
+            "3 no store at PATH."
         ),
     )
     verify.add_argument("path", metavar="PATH", help="the ledger's store directory")
@@ -70,11 +87,20 @@ def add_verify_command(commands: Any) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from ledgercore.store import survey
     from ledgercore.verify import verify_store
 
+    kind, names = survey(args.path)
+    if kind not in ("store", "partial"):
+        what = {"missing": "nothing is there", "file": "it is a file", "empty": "it is empty"}
+        found = what.get(kind, f"it holds other files: {', '.join(names[:6])}")
+        print(f"ledgercore verify {args.path}: no ledgercore store there ({found})")
+        return EXIT_NO_STORE
     report = verify_store(args.path, progress=not args.no_progress)
-    print(f"ledgercore verify {args.path}: {report} ({report.seconds:.1f} s)")
-    return 0 if report.ok else 1
+    # One line whatever RocksDB put in its messages, so that a log keeps one line per check.
+    line = " ".join(f"ledgercore verify {args.path}: {report} ({report.seconds:.1f} s)".split())
+    print(line)
+    return EXIT_SOUND if report.ok else EXIT_DAMAGED
 
 
 def _ledger_sizes_refused(args: argparse.Namespace) -> str | None:
@@ -114,11 +140,11 @@ def _bench(args: argparse.Namespace) -> int:
             f"expected some of {', '.join(GROUPS)}",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_USAGE
     refusal = _ledger_sizes_refused(args)
     if refusal:
         print(f"ledgercore bench: {refusal}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     facts = machine_facts()
     print(
         f"ledgercore {facts['ledgercore']} bench{' --quick' if args.quick else ''}: "

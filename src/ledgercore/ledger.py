@@ -132,10 +132,12 @@ class Ledger:
 
         Raises:
             TypeError: path is not a path.
-            LedgerValueError: no store at path and create is False (or read_only).
+            LedgerValueError: no store at path and create is False (or read_only); path is a
+                file, or a directory of other files (a store is created only where nothing is).
             StoreLockedError: another writer holds the store.
-            StoreCorruptedError: another format version, or a damaged store, saying what was
-                found and how to check it (`ledgercore verify PATH`).
+            StoreCorruptedError: another format version, or a damaged store (a partial copy, a
+                missing head file, a table RocksDB cannot read, ...), saying what was found and
+                how to check it (`ledgercore verify PATH`); nothing was written.
 
         Example:
             >>> import tempfile

@@ -37,7 +37,8 @@ Every block is one WriteBatch, written with sync, and the head moves in that sam
 process killed mid-write leaves RocksDB's log with a torn last batch, which recovery drops, so
 the store opens at its last complete block. After the synced write, the head is also written
 (without sync) to the plain file `ledgercore.head`; a store whose blocks end before that file's
-height lost blocks that were acknowledged (a truncated log file, say) and is refused.
+height lost blocks that were acknowledged (a truncated log file, say) and is refused; so is a
+store without that file (read_head_file), which could not tell such a loss from none.
 
 Format 5 writes block headers of format 2, which commit to the hashes of all earlier blocks
 (ledgercore.blocks). Format 4 stores hold format 1 headers; format 3 also stored the log's leaf
@@ -74,8 +75,10 @@ from ledgercore import records
 from ledgercore._native import wordpack
 from ledgercore.blocks import BlockHeader, BlockKind
 from ledgercore.errors import LedgerValueError, StoreCorruptedError, StoreLockedError
+from ledgercore.hashing import blake3
+from ledgercore.snapshot import SNAPSHOT_FILE
 
-__all__ = ["FORMAT_VERSION", "Body", "Store"]
+__all__ = ["FORMAT_VERSION", "Body", "Store", "read_head_file", "survey"]
 
 FORMAT_VERSION = 5
 # Versions this one opens: format 4 differs by its format 1 block headers, format 3 also by the
@@ -259,11 +262,11 @@ class Store:
         self.read_only = read_only
         self._db = db
         self._lock_fd = lock_fd
-        self._cf = {name: db.get_column_family(name) for name in COLUMN_FAMILIES}
+        self._cf = {
+            name: _Family(path, name, db.get_column_family(name)) for name in COLUMN_FAMILIES
+        }
         self._handles = {name: db.get_column_family_handle(name) for name in COLUMN_FAMILIES}
         self._head_fd: int | None = None
-        if not read_only:
-            self._head_fd = os.open(os.path.join(path, HEAD_FILE), os.O_RDWR | os.O_CREAT, 0o644)
 
     # ------------------------------------------------------------------------ opening
 
@@ -278,22 +281,31 @@ class Store:
     ) -> Store:
         """Open (or create) a store, check its format version and its head.
 
+        A store is created only where nothing is: a new path, or an empty directory. A writer
+        opens an existing store read-only first and checks that it holds what its head says
+        (see _probe) before RocksDB may write, repair or delete anything in it; every refusal
+        below happens with nothing written.
+
         Args:
             path: the store's directory.
             create: make a new store (with its genesis block) when none is there.
             read_only: open without a lock and without writing; any number may do so.
-            check_head: refuse a store whose head does not match its blocks (False only to
-                examine a damaged store, as `ledgercore verify` does).
+            check_head: for read_only only: refuse a store whose head does not match its blocks
+                or its head file (False only to examine a damaged store, as `ledgercore verify`
+                does); a writer always checks.
 
         Returns:
             The open Store.
 
         Raises:
             TypeError: path is not a path.
-            LedgerValueError: no store at path and create is False (or read_only).
+            LedgerValueError: no store at path and create is False (or read_only); path is a
+                file; path is a directory of other files.
             StoreLockedError: another writer holds the store, naming its process.
-            StoreCorruptedError: another format version, a damaged store, or a head that does
-                not match the blocks; the message says what and how to check it.
+            StoreCorruptedError: another format version, a damaged store (files of a store but
+                no CURRENT file, a head file missing or not this store's, a table RocksDB
+                cannot read, a head block whose entries are missing), or a head that does not
+                match the blocks; the message says what and how to check it.
 
         Example:
             >>> import tempfile
@@ -305,30 +317,23 @@ class Store:
             ...         print("refused:", str(error).split(" at ")[0])
             refused: path: no ledger store
         """
-        from rocksdict import AccessType, Rdict
-
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path: expected a path, got {type(path).__name__}")
         path = os.fspath(path)
-        exists = os.path.exists(os.path.join(path, "CURRENT"))
-        if not exists and (read_only or not create):
-            raise LedgerValueError(f"path: no ledger store at {path}")
+        writer = not read_only
+        _refuse_unless_usable(path, *survey(path), create=create and writer)
         lock_fd = None
-        if not read_only:
+        if writer:
             os.makedirs(path, exist_ok=True)
             lock_fd = _take_lock(path)
         try:
-            options = _options(create=not exists)
-            families = {name: _options(create=not exists) for name in COLUMN_FAMILIES}
-            access = AccessType.read_only() if read_only else AccessType.read_write()
-            try:
-                db = Rdict(path, options, column_families=families, access_type=access)
-            except Exception as error:
-                raise StoreCorruptedError(
-                    f"{path}: RocksDB refused to open the store ({error}); "
-                    + CHECK_HINT.format(path=path)
-                ) from None
-            store = cls(path, db, read_only, lock_fd)
+            # Surveyed again under the lock: another writer may have created the store meanwhile.
+            kind, names = survey(path) if writer else ("store", [])
+            _refuse_unless_usable(path, kind, names, create=create and writer)
+            exists = kind == "store"
+            head = cls._probe(path) if exists and writer else None
+            store = cls(path, _open_rocksdb(path, read_only=read_only, create=not exists),
+                        read_only, lock_fd)  # fmt: skip
         except BaseException:
             if lock_fd is not None:
                 os.close(lock_fd)
@@ -337,20 +342,65 @@ class Store:
             if not exists:
                 store._initialise()
             version = store._check_format()
-            if version != FORMAT_VERSION and not read_only:
-                store._write_meta_format()
-            if check_head:
+            if check_head or writer:
                 store._check_head()
             else:
                 store._head = BlockHeader.genesis()
+            if head is not None and store._head != head:
+                raise StoreCorruptedError(
+                    f"{path}: opened for writing at block {store._head.height}, but read at "
+                    f"block {head.height} just before; " + CHECK_HINT.format(path=path)
+                )
+            if version != FORMAT_VERSION and writer:
+                store._write_meta_format()
+            if writer:
+                store._head_fd = os.open(os.path.join(path, HEAD_FILE), os.O_RDWR)
         except BaseException:
             store.close()
             raise
         return store
 
+    @classmethod
+    def _probe(cls, path: str) -> BlockHeader:
+        """Check, read-only, that a store holds what its head says before a writer opens it.
+
+        RocksDB's writer repairs on opening what it takes for leftovers: it deletes every table
+        file its MANIFEST does not name, which, for a MANIFEST that lost its last records, is
+        the only copy of blocks its head still names. So a writer opens the store read-only
+        first, checks the format, the head (and the head file), everything the head's block
+        wrote, and, when a table file is not named by the MANIFEST, every block's entries:
+        such a file is a flush or compaction cut short only if nothing is missing without it.
+        Returns the head it found.
+        """
+        probe = cls(path, _open_rocksdb(path, read_only=True, create=False), True, None)
+        try:
+            probe._check_format()
+            probe._check_head()
+            head = probe.head()
+            missing = probe._missing_from_block(head)
+            unnamed = probe._unnamed_tables()
+            if missing is None and unnamed:
+                missing = probe._missing_from_any_block()
+            if missing is not None:
+                refused = f"{path}: {missing}; the store was not opened for writing"
+                if unnamed:
+                    refused += (
+                        f" (table files {', '.join(unnamed)} are not named by its MANIFEST, "
+                        "which lost records: a writer's opening would delete them)"
+                    )
+                raise StoreCorruptedError(
+                    f"{refused}; " + CHECK_HINT.format(path=path) + ", and restore the store "
+                    "from a sound copy"
+                )
+            return head
+        finally:
+            probe.close()
+
     def _initialise(self) -> None:
         genesis = BlockHeader.genesis()
         self._write_meta_format()
+        head_path = os.path.join(self.path, HEAD_FILE)
+        self._head_fd = os.open(head_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         self.write_block(
             genesis,
             Body(
@@ -359,6 +409,16 @@ class Store:
                 numpy.zeros(0, numpy.uint8),
             ),
         )
+        # The head file is part of the store from its first block on (a store without one is
+        # refused), so it and its name are made durable once, here.
+        os.fsync(self._head_fd)
+        directory = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        os.close(self._head_fd)
+        self._head_fd = None
 
     def _write_meta_format(self) -> None:
         from rocksdict import WriteBatch
@@ -404,23 +464,87 @@ class Store:
             raise StoreCorruptedError(
                 f"{self.path}: block {height + 1} is stored past the head {height}; {hint}"
             )
-        acknowledged = self._acknowledged_height()
-        if acknowledged is not None and acknowledged > height:
+        try:
+            acknowledged, acknowledged_hash = read_head_file(self.path)
+        except StoreCorruptedError as error:
+            if height > 0:
+                raise
+            # The head file is written just after the genesis block, so a creation cut short
+            # between the two leaves this; nothing was ever acknowledged in such a store.
+            raise StoreCorruptedError(
+                f"{error}; the store holds only its genesis block: if creating it was cut "
+                "short, remove the directory and create the store again"
+            ) from None
+        if acknowledged > height:
             raise StoreCorruptedError(
                 f"{self.path}: the store ends at block {height} but block {acknowledged} was "
                 f"acknowledged (a log or table file is truncated or missing); {hint}"
             )
+        if acknowledged == height and acknowledged_hash != head_hash:
+            raise StoreCorruptedError(
+                f"{self.path}: the head file {HEAD_FILE} names block {height} with hash "
+                f"{acknowledged_hash.hex()}, the store's block {height} has hash "
+                f"{head_hash.hex()} (the file is another store's); {hint}"
+            )
         self._head = header
 
-    def _acknowledged_height(self) -> int | None:
-        try:
-            with open(os.path.join(self.path, HEAD_FILE), "rb") as file:
-                text = file.read()
-        except FileNotFoundError:
+    def _missing_from_block(
+        self, header: BlockHeader, previous: BlockHeader | None = None
+    ) -> str | None:
+        """What the store lacks of what block `header` wrote (its body, state changes, new
+        accounts' entries, log nodes), in words; None if it lacks nothing."""
+        height = header.height
+        raw = self.raw_body(height)
+        if raw is None or blake3(raw) != header.body_hash:
+            return f"the body of block {height} is missing or does not match its header"
+        if height == 0:
             return None
-        with contextlib.suppress(ValueError):
-            return int(text.split()[0])
+        previous = previous or self.block(height - 1)
+        if previous is None or header.prev_hash != previous.hash:
+            return f"block {height - 1} is missing or is not the one block {height} names"
+        changed = (header.state_root, header.state_size) != (
+            previous.state_root,
+            previous.state_size,
+        )
+        if changed and self.state_entry(height) is None:
+            return f"the state changes of block {height} are missing"
+        if header.kind == BlockKind.accounts:
+            body = Body.from_bytes(raw)
+            for account_id in records.u128(body.records["id"][body.results == 0]):
+                if self.account_entry(account_id) is None:
+                    return f"the entry of account {account_id}, created at {height}, is missing"
+        for level in range(LOG_LEVEL_STRIDE, 64, LOG_LEVEL_STRIDE):
+            first, stop = previous.log_size >> level, header.log_size >> level
+            if first == stop:
+                break
+            value = self._cf["log"].get(log_key(level, first))
+            if value is None or len(value) != 32 * (stop - first):
+                return f"the log nodes block {height} completed at level {level} are missing"
         return None
+
+    def _missing_from_any_block(self) -> str | None:
+        """What the store lacks of what its blocks wrote, the first block first; None if
+        nothing. Reads every block."""
+        previous = None
+        for height in range(self._head.height + 1):
+            header = self.block(height)
+            if header is None:
+                return f"block {height} is missing"
+            missing = self._missing_from_block(header, previous)
+            if missing is not None:
+                return missing
+            previous = header
+        return None
+
+    def _unnamed_tables(self) -> list[str]:
+        """The table files in the store's directory that its MANIFEST does not name."""
+        try:
+            named = {os.path.basename(table["name"]) for table in self._db.live_files()}
+        except Exception as error:  # rocksdict raises RocksDB's status as a bare Exception
+            raise _unreadable(self.path, "the list of its table files", error) from error
+        return sorted(
+            name for name in os.listdir(self.path) if name.endswith(".sst") and name not in named
+        )
 
     # ------------------------------------------------------------------------ writing
 
@@ -539,12 +663,9 @@ class Store:
             ) from None
 
     def iter_column(self, name: str, start: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
-        """(key, value) of a column family in key order, from `start`."""
-        iterator = self._cf[name].iter()
-        iterator.seek(start)
-        while iterator.valid():
-            yield iterator.key(), iterator.value()
-            iterator.next()
+        """(key, value) of a column family in key order, from `start`; StoreCorruptedError if
+        a table cannot be read (RocksDB ends the iteration there and says why only when asked)."""
+        return self._cf[name].iter_from(start)
 
     def state_entry(self, height: int) -> tuple[numpy.ndarray, numpy.ndarray] | None:
         """(slots, accounts) a block changed, None if it changed none."""
@@ -608,6 +729,216 @@ class Store:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Family:
+    """A column family whose every read turns RocksDB's errors (a table's block checksum
+    mismatch, a table file missing or cut short) into StoreCorruptedError naming the store, what
+    was being read and what to do: rocksdict raises them as bare Exceptions, which a caller
+    could neither tell from a bug nor act on."""
+
+    def __init__(self, path: str, name: str, family: Any) -> None:
+        self._path = path
+        self._name = name
+        self._family = family
+
+    def get(self, key: bytes) -> bytes | None:
+        """The value at key, None if there is none."""
+        try:
+            return self._family.get(key)
+        except Exception as error:  # rocksdict raises every RocksDB status as a bare Exception
+            raise _unreadable(self._path, _described(self._name, key), error) from error
+
+    def iter_from(self, start: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """(key, value) in key order from `start`."""
+        last = None
+        try:
+            iterator = self._family.iter()
+            iterator.seek(start)
+            while iterator.valid():
+                last = iterator.key()
+                yield last, iterator.value()
+                iterator.next()
+            iterator.status()
+        except Exception as error:
+            where = f"the {self._name} family"
+            if last is not None:
+                where += f" after {_described(self._name, last)}"
+            raise _unreadable(self._path, where, error) from error
+
+
+def _described(family: str, key: bytes) -> str:
+    """What a key of a family holds, in words: "the body of block 3", "the entry of account 7"."""
+    if family in ("blocks", "bodies", "state") and len(key) == 8:
+        what = {"blocks": "the header", "bodies": "the body", "state": "the state changes"}
+        return f"{what[family]} of block {int.from_bytes(key, 'big')}"
+    if family == "log" and len(key) == 9:
+        return f"the log nodes at level {key[0]} from index {int.from_bytes(key[1:], 'big')}"
+    if family == "accounts" and len(key) == 16:
+        return f"the entry of account {int.from_bytes(key, 'little')}"
+    return f"the {family} record {key!r}"
+
+
+def _unreadable(path: str, what: str, error: BaseException) -> StoreCorruptedError:
+    """The error for a read RocksDB refused: the store, what was read and what to do."""
+    return StoreCorruptedError(
+        f"{path}: the store is damaged: RocksDB could not read {what} ({error}); "
+        + CHECK_HINT.format(path=path)
+        + ", and restore the store from a sound copy"
+    )
+
+
+def survey(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+    """What is at a store's path, before anything is opened or written there.
+
+    Returns:
+        (kind, names): kind is "missing" (nothing at path), "file" (not a directory), "empty"
+        (a directory holding nothing, or only a writer's lock file), "store" (RocksDB's
+        CURRENT file is there), "partial" (files of a store, but no CURRENT: a partial copy,
+        or a store that lost it) or "other" (files, none of them a store's); names are the
+        files that decided it ("partial": the store's files found, "other": the files found).
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as directory:
+        ...     before = survey(directory + "/ledger")
+        ...     Store.open(directory + "/ledger").close()
+        ...     os.remove(directory + "/ledger/CURRENT")
+        ...     after = survey(directory + "/ledger")
+        >>> before, after[0], HEAD_FILE in after[1]
+        (('missing', []), 'partial', True)
+    """
+    path = os.fspath(path)
+    if not os.path.lexists(path):
+        return "missing", []
+    if not os.path.isdir(path):
+        return "file", []
+    names = sorted(name for name in os.listdir(path) if name != LOCK_FILE)
+    if not names:
+        return "empty", []
+    if "CURRENT" in names:
+        return "store", ["CURRENT"]
+    # ledgercore's own files first: they say most plainly whose files these are.
+    traces = sorted(
+        (name for name in names if _is_store_file(name)),
+        key=lambda name: (not name.startswith("ledgercore."), name),
+    )
+    if traces:
+        return "partial", traces
+    return "other", names
+
+
+def _is_store_file(name: str) -> bool:
+    """Whether a file of this name is one a store holds (RocksDB's or ledgercore's own)."""
+    return (
+        name in _STORE_FILES
+        or name.startswith(_STORE_FILE_PREFIXES)
+        or name.endswith(_STORE_FILE_SUFFIXES)
+    )
+
+
+_STORE_FILES = frozenset(
+    {"CURRENT", "IDENTITY", "LOCK", "LOG", HEAD_FILE, SNAPSHOT_FILE, "rocksdict-config.json"}
+)
+_STORE_FILE_PREFIXES = ("MANIFEST-", "OPTIONS-", "LOG.old.", SNAPSHOT_FILE)
+_STORE_FILE_SUFFIXES = (".sst", ".log", ".blob")
+_NAMES_SHOWN = 6
+
+
+def _shown(names: list[str]) -> str:
+    more = len(names) - _NAMES_SHOWN
+    return ", ".join(names[:_NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def _refuse_unless_usable(path: str, kind: str, names: list[str], *, create: bool) -> None:
+    """Refuse, before anything is written, a path that is not a store and may not become one:
+    a store is made only where nothing is, and one that lost files is never made anew."""
+    if kind == "store" or (create and kind in ("missing", "empty")):
+        return
+    if kind == "file":
+        raise LedgerValueError(
+            f"path: {path} is a file, not a store's directory; give the directory of a store, "
+            "or a new or empty one to create a store in"
+        )
+    if kind == "partial":
+        raise StoreCorruptedError(
+            f"{path}: holds files of a ledgercore store ({_shown(names)}) but not RocksDB's "
+            "CURRENT file: a partial copy or a damaged store, so it was neither opened nor made "
+            "anew, and nothing was written. Copy the whole store directory (CURRENT, MANIFEST-*, "
+            "*.log, *.sst and ledgercore.*) or restore it from a sound copy; "
+            + CHECK_HINT.format(path=path)
+        )
+    if kind == "other" and create:
+        raise LedgerValueError(
+            f"path: {path} holds other files ({_shown(names)}) and no ledgercore store; give "
+            "a new or empty directory to create a store in, and nothing was written"
+        )
+    found = f" (it holds other files: {_shown(names)})" if kind == "other" else ""
+    raise LedgerValueError(f"path: no ledger store at {path}{found}")
+
+
+def read_head_file(path: str) -> tuple[int, bytes]:
+    """(height, hash) of the last block acknowledged to a writer, from a store's head file.
+
+    Every writer rewrites the file after each synced block, and the store's own head must
+    reach that block: the file is what tells a store that lost acknowledged blocks (a log
+    file cut short, a partial copy) from one that never had them, so a store without it is
+    refused rather than trusted.
+
+    Raises:
+        StoreCorruptedError: the file is missing, empty or malformed.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as directory:
+        ...     Store.open(directory + "/ledger").close()
+        ...     height, block_hash = read_head_file(directory + "/ledger")
+        >>> height, block_hash == BlockHeader.genesis().hash
+        (0, True)
+    """
+    head_path = os.path.join(path, HEAD_FILE)
+    hint = CHECK_HINT.format(path=path)
+    why = (
+        "it names the last block acknowledged to a writer, without which blocks the store "
+        "lost cannot be told from blocks it never had; copy it back from where the store "
+        f"came from, or restore the whole store from a sound copy; {hint}"
+    )
+    try:
+        with open(head_path, "rb") as file:
+            text = file.read(4096)
+    except FileNotFoundError:
+        raise StoreCorruptedError(f"{path}: the head file {HEAD_FILE} is missing: {why}") from None
+    except OSError as error:
+        raise StoreCorruptedError(
+            f"{path}: the head file cannot be read ({error}); {hint}"
+        ) from None
+    words = text.split()
+    if not words:
+        raise StoreCorruptedError(f"{path}: the head file {HEAD_FILE} is empty: {why}")
+    try:
+        height, block_hash = int(words[0]), bytes.fromhex(words[1].decode())
+        if len(words) != 2 or height < 0 or len(block_hash) != 32:
+            raise ValueError("expected a height and a 32-byte hash")
+    except (ValueError, IndexError, UnicodeDecodeError):
+        raise StoreCorruptedError(
+            f"{path}: the head file {HEAD_FILE} is malformed ({text[:100]!r}): {why}"
+        ) from None
+    return height, block_hash
+
+
+def _open_rocksdb(path: str, *, read_only: bool, create: bool) -> Any:
+    """The store's RocksDB, its errors raised as StoreCorruptedError."""
+    from rocksdict import AccessType, Rdict
+
+    options = _options(create=create)
+    families = {name: _options(create=create) for name in COLUMN_FAMILIES}
+    access = AccessType.read_only() if read_only else AccessType.read_write()
+    try:
+        return Rdict(path, options, column_families=families, access_type=access)
+    except Exception as error:  # rocksdict raises RocksDB's status as a bare Exception
+        raise StoreCorruptedError(
+            f"{path}: RocksDB refused to open the store ({error}); " + CHECK_HINT.format(path=path)
+        ) from None
 
 
 def _options(*, create: bool) -> Any:

@@ -29,7 +29,14 @@ import numpy
 from ledgercore.blocks import BlockHeader, BlockKind
 from ledgercore.errors import InvariantError, LedgerError, StoreCorruptedError
 from ledgercore.hashing import blake3
-from ledgercore.store import HEAD_FILE, Store, height_key, log_key, stored_log_nodes
+from ledgercore.store import (
+    HEAD_FILE,
+    Store,
+    height_key,
+    log_key,
+    read_head_file,
+    stored_log_nodes,
+)
 
 __all__ = ["ChainMismatch", "ChainReport", "verify_store"]
 
@@ -283,10 +290,13 @@ def _check_head(store: Store, last: BlockHeader) -> None:
     _expect(None, "head height (the last stored block)", last.height, head_height)
     _expect(None, "head hash", last.hash, value[8:40])
     try:
-        with open(os.path.join(store.path, HEAD_FILE), "rb") as file:
-            acknowledged = int(file.read().split()[0])
-    except (FileNotFoundError, ValueError, IndexError):
-        return
+        acknowledged, acknowledged_hash = read_head_file(store.path)
+    except StoreCorruptedError as error:
+        raise _Found(
+            ChainMismatch(None, "head file", f"{HEAD_FILE} naming a block", str(error))
+        ) from None
+    if acknowledged == last.height:
+        _expect(None, f"hash of the block {HEAD_FILE} names", last.hash, acknowledged_hash)
     if acknowledged > last.height:
         raise _Found(
             ChainMismatch(None, "acknowledged blocks", f"up to {acknowledged}",
