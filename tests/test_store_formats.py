@@ -20,7 +20,7 @@ from ledgercore.blocks import BlockHeader
 from ledgercore.errors import LedgerValueError
 from ledgercore.ledger import Ledger
 from ledgercore.snapshot import SNAPSHOT_FILE
-from ledgercore.store import COLUMN_FAMILIES, FORMAT_MAGIC, FORMAT_VERSION, height_key
+from ledgercore.store import COLUMN_FAMILIES, FORMAT_MAGIC, FORMAT_VERSION, HEAD_FILE, height_key
 from ledgercore.verify import verify_store
 
 T0 = 1_700_000_000 * 10**9
@@ -60,6 +60,8 @@ def as_format(path: str, store_format: int) -> None:
         meta[b"format"] = FORMAT_MAGIC + struct.pack("<I", store_format)
     finally:
         db.close()
+    with open(os.path.join(path, HEAD_FILE), "w") as file:
+        file.write(f"{previous.height} {previous.hash.hex()}\n")
     os.remove(os.path.join(path, SNAPSHOT_FILE))
 
 
