@@ -1,5 +1,7 @@
 """The `ledgercore` command: `ledgercore bench` measures this machine, beside baselines;
-`ledgercore verify PATH` checks a ledger's store from genesis.
+`ledgercore verify PATH` checks a ledger's store from genesis; `info`, `block`, `account`,
+`prove` and `verify-proof` read a store and check proofs (ledgercore.commands, where their exit
+statuses are listed). `python -m ledgercore` is the same command.
 
 `ledgercore verify` prints one line and exits with:
 
@@ -25,6 +27,7 @@ import argparse
 import sys
 from typing import Any
 
+from ledgercore import commands as store_commands
 from ledgercore.bench import GROUPS
 
 EXIT_SOUND = 0
@@ -35,9 +38,12 @@ EXIT_NO_STORE = 3
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: its subcommands and their options."""
+    from ledgercore import __version__
+
     parser = argparse.ArgumentParser(
         prog="ledgercore", description="A tamper-evident double-entry ledger with a native core."
     )
+    parser.add_argument("--version", action="version", version=f"ledgercore {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser(
         "bench",
@@ -66,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="ledger stage: distinct owner keys among the accounts (default: at most 256)",
     )
     add_verify_command(commands)
+    store_commands.add_commands(commands)
     return parser
 
 
@@ -196,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         return _bench(args)
     if args.command == "verify":
         return _verify(args)
+    if args.command in store_commands.COMMANDS:
+        return store_commands.dispatch(args)
     raise AssertionError(f"unhandled command {args.command!r}")
 
 

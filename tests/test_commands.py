@@ -1,0 +1,105 @@
+"""The operator's commands read a store and check proofs, with documented exit statuses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from ledger_traffic import Traffic
+
+from ledgercore import proofcheck, records
+from ledgercore.cli import main
+from ledgercore.commands import (
+    EXIT_DAMAGED,
+    EXIT_FAILED,
+    EXIT_NO_STORE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+)
+from ledgercore.ledger import Ledger
+
+T0 = 1_700_000_000 * 10**9
+SECOND = 10**9
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("commands") / "ledger")
+    traffic = Traffic(5)
+    with Ledger.open(path) as ledger:
+        ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
+        for n in range(1, 4):
+            ledger.submit(traffic.batch(20, refused=False, pending=False),
+                          timestamp_ns=T0 + n * SECOND)  # fmt: skip
+        head = ledger.head()
+        transfer = records.to_dicts(ledger.lookup_transfers([5]))[0]
+        account = records.to_dicts(ledger.lookup_accounts([2]))[0]
+    return path, head, transfer, account
+
+
+def test_info_prints_the_head_and_counts_as_json(store, capsys):
+    path, head, _, _ = store
+    assert main(["info", path, "--json"]) == EXIT_OK
+    info = json.loads(capsys.readouterr().out)
+    assert info["height"] == head.height and info["head_hash"] == head.hash.hex()
+    assert info["transfers"] == head.log_size and info["accounts"] == head.state_size
+    assert info["disk_bytes"] > 0
+
+
+def test_block_and_account_print_what_the_ledger_holds(store, capsys):
+    path, head, _, account = store
+    assert main(["block", path, str(head.height), "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == head.to_dict()
+    assert main(["account", path, "2", "--json"]) == EXIT_OK
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["credits_posted"] == account["credits_posted"]
+    assert shown["owner_key"] == account["owner_key"].hex()
+    assert main(["account", path, "2"]) == EXIT_OK
+    assert f"credits_posted {account['credits_posted']}" in capsys.readouterr().out
+
+
+def test_prove_then_verify_proof_against_the_published_head(store, tmp_path, capsys):
+    path, head, transfer, _ = store
+    out = str(tmp_path / "proof.json")
+    assert main(["prove", path, "transfer", "5", "--out", out]) == EXIT_OK
+    assert "verify-proof" in capsys.readouterr().out
+    assert main(["verify-proof", out, "--head", head.hash.hex()]) == EXIT_OK
+    assert f"transfer 5 of {transfer['amount']}" in capsys.readouterr().out
+    assert main(["verify-proof", out, "--head", "ab" * 32]) == EXIT_FAILED
+    capsys.readouterr()
+    assert main(["prove", path, "account", "3", "--height", "2"]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert proofcheck.check_account_proof(text, head.hash)
+
+
+def test_missing_records_stores_and_proofs_have_their_own_statuses(store, tmp_path, capsys):
+    path = store[0]
+    assert main(["block", path, "99"]) == EXIT_NOT_FOUND
+    assert main(["account", path, "404"]) == EXIT_NOT_FOUND
+    assert main(["prove", path, "transfer", "10000"]) == EXIT_NOT_FOUND
+    assert main(["info", str(tmp_path / "nothing")]) == EXIT_NO_STORE
+    (tmp_path / "junk.json").write_text("[1, 2]")
+    assert main(["verify-proof", str(tmp_path / "junk.json"), "--head", "00" * 32]) == (
+        EXIT_NOT_FOUND
+    )
+    assert "no account 404" in capsys.readouterr().err
+
+
+def test_a_damaged_store_is_reported_as_damaged(tmp_path, capsys):
+    path = tmp_path / "ledger"
+    Ledger.open(path).close()
+    (path / "ledgercore.head").unlink()
+    assert main(["info", str(path)]) == EXIT_DAMAGED
+    assert "damaged" in capsys.readouterr().err
+
+
+def test_python_dash_m_ledgercore_is_the_command(store):
+    path, head, _, _ = store
+    done = subprocess.run([sys.executable, "-m", "ledgercore", "info", path],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0 and head.hash.hex() in done.stdout
+    version = subprocess.run([sys.executable, "-m", "ledgercore", "--version"],
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    assert version.stdout.startswith("ledgercore ")
