@@ -15,9 +15,15 @@ import numpy
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from model import BALANCES, SIGNATURE_BAD, SIGNATURE_GOOD, SIGNATURE_UNCHECKED, Model
 
 from ledgercore import records
+from ledgercore.bench.model import (
+    BALANCES,
+    SIGNATURE_BAD,
+    SIGNATURE_GOOD,
+    SIGNATURE_UNCHECKED,
+    Model,
+)
 from ledgercore.engine import Engine
 from ledgercore.keys import SigningKey
 from ledgercore.records import AccountFlags as AF

@@ -5,15 +5,12 @@ Every figure is timed beside its baseline in the same run (style guide, section 
 - validate+apply, signatures already checked: 1,000,000 transfers in batches of 8,190 over
   100,000 accounts, with a realistic mix (80% single transfers, 10% pending then posted or
   voided, 10% in linked chains of three, 1% failing), one core; the baseline is the plain-Python
-  reference model of the same rules (tests/model.py) on the first batches of the same workload,
-  as a per-transfer rate;
+  reference model of the same rules (ledgercore.bench.model, the one the tests trust) on the
+  first batches of the same workload, as a per-transfer rate;
 - memory per account and per transfer, from the engine's own accounting after that run;
 - submit with signature verification on every core, the share of each stage (gathering owner
   keys, verifying, validate+apply); the baseline is PyNaCl verifying each signature in a Python
   loop, then the model applying the batch.
-
-The model lives in the source tree's tests/; where it is absent (an installed wheel), the figures
-that need it are skipped rather than reported without their baseline.
 
 Quick mode (`ctx.quick`) runs 163,800 transfers over 100,000 accounts and two signed batches, in
 a few seconds.
@@ -33,17 +30,15 @@ Example:
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy
 
 from ledgercore import records
+from ledgercore.bench import model as reference_model
 from ledgercore.engine import Engine
 from ledgercore.records import AccountFlags, TransferFlags
 
@@ -237,19 +232,6 @@ def sign_workload(workload: Workload, batch_count: int, first: int = 0) -> list[
     return signed
 
 
-def load_model() -> Any:
-    """tests/model.py of the source tree, or None where it is absent."""
-    path = Path(__file__).resolve().parents[3] / "tests" / "model.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("ledgercore_reference_model", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def apply_all(engine: Engine, workload: Workload) -> int:
     """Submit every batch (signatures already checked); returns how many transfers failed."""
     failed = 0
@@ -262,20 +244,20 @@ def apply_all(engine: Engine, workload: Workload) -> int:
     return failed
 
 
-def _model_with_accounts(model_module: Any, workload: Workload) -> Any:
-    model = model_module.Model()
+def _model_with_accounts(workload: Workload) -> reference_model.Model:
+    model = reference_model.Model()
     account_rows = records.to_dicts(workload.accounts)
     model.create_accounts(account_rows, [True] * len(account_rows), START_NS - S)
     return model
 
 
-def _model_rate(model: Any, model_module: Any, workload: Workload, batch_count: int) -> tuple:
+def _model_rate(model: reference_model.Model, workload: Workload, batch_count: int) -> tuple:
     """Wall-clock seconds, thread CPU seconds and transfers for the model on the first
     batch_count batches."""
     items = 0
     started, started_cpu = time.perf_counter(), time.thread_time()
     for batch, timestamp in zip(workload.batches[:batch_count], workload.timestamps, strict=False):
-        model_module.submit_array(model, batch, None, timestamp)
+        reference_model.submit_array(model, batch, None, timestamp)
         items += len(batch)
     return time.perf_counter() - started, time.thread_time() - started_cpu, items
 
@@ -298,15 +280,10 @@ def run(ctx: Any) -> list:
     """Time the engine figures beside the model baseline; returns ctx.result(...) records."""
     transfer_count = QUICK_TRANSFER_COUNT if ctx.quick else FULL_TRANSFER_COUNT
     workload = realistic_workload(transfer_count=transfer_count)
-    model_module = load_model()
     results = []
-    if model_module is None:
-        return results
-    model = _model_with_accounts(model_module, workload)
+    model = _model_with_accounts(workload)
     model_batches = 1 if ctx.quick else 3
-    model_seconds, model_cpu_seconds, model_items = _model_rate(
-        model, model_module, workload, model_batches
-    )
+    model_seconds, model_cpu_seconds, model_items = _model_rate(model, workload, model_batches)
     empty = Engine()
     empty_size = empty.memory_size
     accounts_engine = workload.engine()
@@ -315,7 +292,7 @@ def run(ctx: Any) -> list:
     transfer_bytes = (engine.memory_size - accounts_engine.memory_size) / engine.transfer_count
     common = {
         "group": GROUP,
-        "baseline": "the plain-Python model of the same rules (tests/model.py), on a subset",
+        "baseline": "the plain-Python model of the same rules (bench.model), on a subset",
         "baseline_seconds": model_seconds,
         "baseline_items": model_items,
     }
@@ -341,12 +318,12 @@ def run(ctx: Any) -> list:
             **common,
         )
     )
-    results.extend(_signed_results(ctx, workload, model_module, model, model_batches))
+    results.extend(_signed_results(ctx, workload, model, model_batches))
     return results
 
 
 def _signed_results(
-    ctx: Any, workload: Workload, model_module: Any, model: Any, model_batches: int
+    ctx: Any, workload: Workload, model: reference_model.Model, model_batches: int
 ) -> list:
     """submit with verification on every core, stage shares, against PyNaCl + the model.
 
@@ -384,14 +361,14 @@ def _signed_results(
     for row, message in zip(subset, messages, strict=True):
         owner = owner_of.get(records.u128(row["debit_account_id"]))
         if owner is None:
-            marks.append(model_module.SIGNATURE_UNCHECKED)
+            marks.append(reference_model.SIGNATURE_UNCHECKED)
             continue
         try:
             verify_keys[owner].verify(message.tobytes(), row["signature"].tobytes())
-            marks.append(model_module.SIGNATURE_GOOD)
+            marks.append(reference_model.SIGNATURE_GOOD)
         except nacl.exceptions.BadSignatureError:
-            marks.append(model_module.SIGNATURE_BAD)
-    model_module.submit_array(model, subset, marks, workload.timestamps[model_batches])
+            marks.append(reference_model.SIGNATURE_BAD)
+    reference_model.submit_array(model, subset, marks, workload.timestamps[model_batches])
     baseline_seconds = time.perf_counter() - started
     total = sum(stages.values()) or 1.0
     return [
