@@ -130,10 +130,11 @@ class Model:
                 broken = False
                 self._begin_chain()
             chain_open = linked and index == len(events) - 1
-            if chain_open:
-                result = open_code
-            elif chain_start is not None and broken:
+            # The results' order: a chain that failed already outranks one left open.
+            if chain_start is not None and broken:
                 result = failed_code
+            elif chain_open:
+                result = open_code
             else:
                 result = check_and_apply(index, event)
             if result != 0:
@@ -318,10 +319,12 @@ class Model:
         for name in ("debit_account_id", "credit_account_id", "ledger", "code"):
             if p[name] != t[name]:
                 return TR.pending_transfer_has_different_fields
-        amount = p["amount"] if t["amount"] == U128_MAX else t["amount"]
+        # AMOUNT_MAX means "the whole pending amount" for a post only; a void says that with 0.
+        post = bool(t["flags"] & TF.post_pending)
+        amount = p["amount"] if post and t["amount"] == U128_MAX else t["amount"]
         if amount > p["amount"]:
             return TR.amount_exceeds_pending
-        if t["flags"] & TF.void_pending and amount not in (0, p["amount"]):
+        if not post and amount not in (0, p["amount"]):
             return TR.pending_transfer_has_different_amount
         status = self.status[p["id"]]
         if status == "posted":
