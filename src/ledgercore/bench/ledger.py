@@ -26,9 +26,11 @@ acknowledged only once synced. Figures, each beside its baseline measured in the
   generation and verification rates.
 
 Signed traffic is cached under LEDGERCORE_BENCH_DIR (default: <tmp>/ledgercore-bench), so reruns
-skip signing. Quick mode: 24,570 transfers over 1,000 accounts, a few seconds; full mode:
-327,600 transfers over 10,000 accounts owned by 256 keys (`ledgercore bench --transfers N
---accounts N --owner-keys N` to change).
+skip signing. Sizes: 163,800 transfers (20 batches) over 10,000 accounts owned by 256 keys;
+`--full` 327,600 transfers (40 batches); `--quick` 16,380 transfers over 1,000 accounts and three
+pairs instead of five, a few seconds (`ledgercore bench --transfers N --accounts N --owner-keys N`
+to change). Twenty batches keep each run long enough for a median of whole-run rates, and a
+first run signs every transfer once (PyNaCl, about a tenth of the stage).
 
 Example:
     >>> workload = signed_workload(transfer_count=100, account_count=10, cache=False)
@@ -55,7 +57,8 @@ from ledgercore.snapshot import SNAPSHOT_FILE
 
 GROUP = "ledger"
 BATCH_SIZE = 8_190
-QUICK_TRANSFER_COUNT = 3 * BATCH_SIZE
+QUICK_TRANSFER_COUNT = 2 * BATCH_SIZE
+DEFAULT_TRANSFER_COUNT = 20 * BATCH_SIZE
 FULL_TRANSFER_COUNT = 40 * BATCH_SIZE
 QUICK_ACCOUNT_COUNT = 1_000
 FULL_ACCOUNT_COUNT = 10_000
@@ -64,6 +67,7 @@ START_NS = 1_700_000_000 * 10**9
 SEED = 2026
 STAGES = ("decode", "verify", "apply", "hash", "merkle", "persist")
 SIGNED_RUN_COUNT = 5
+QUICK_SIGNED_RUN_COUNT = 3
 
 
 @dataclass
@@ -346,8 +350,8 @@ def run(ctx: Any) -> list:
     """The ledger figures (see the module docstring)."""
     from ledgercore.ledger import VERIFY_LANES, Ledger
 
-    transfer_count = getattr(ctx, "ledger_transfers", None) or (
-        QUICK_TRANSFER_COUNT if ctx.quick else FULL_TRANSFER_COUNT
+    transfer_count = getattr(ctx, "ledger_transfers", None) or ctx.sized(
+        quick=QUICK_TRANSFER_COUNT, default=DEFAULT_TRANSFER_COUNT, full=FULL_TRANSFER_COUNT
     )
     account_count = getattr(ctx, "ledger_accounts", None) or (
         QUICK_ACCOUNT_COUNT if ctx.quick else FULL_ACCOUNT_COUNT
@@ -370,7 +374,8 @@ def run(ctx: Any) -> list:
         # go between the pairs.
         pairs: list[tuple[LedgerRun, Span, Span]] = []
         signed: LedgerRun | None = None
-        for number in range(SIGNED_RUN_COUNT):
+        run_count = QUICK_SIGNED_RUN_COUNT if ctx.quick else SIGNED_RUN_COUNT
+        for number in range(run_count):
             ceiling = _ceiling(workload)
             ceiling_lanes = _ceiling(workload, lanes=VERIFY_LANES)
             run = _run_ledger(f"{directory}/signed-{number}", workload, verify_signatures=True)
