@@ -25,7 +25,9 @@ TEXT_SUFFIXES = {".py", ".pyx", ".pxd", ".pyi", ".c", ".h", ".md", ".toml", ".cf
 
 def _project_files() -> list[Path]:
     files = [ROOT / name for name in ("README.md", "Makefile", "MANIFEST.in", "setup.py")]
-    files += [path for path in (ROOT / "scripts").iterdir() if path.is_file()]
+    for folder in ("scripts", ".ci", ".github"):
+        if (ROOT / folder).is_dir():
+            files += [path for path in (ROOT / folder).rglob("*") if path.is_file()]
     for folder in ("src", "tests", "bench"):
         files += [
             path

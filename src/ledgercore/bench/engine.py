@@ -399,7 +399,10 @@ def _signed_results(
     return [
         ctx.result(
             group=GROUP,
-            operation=f"submit with signature verification, {batch_count} batches of {BATCH_SIZE}",
+            operation=(
+                f"submit with signature verification, {batch_count} "
+                f"batch{'es' * (batch_count > 1)} of {BATCH_SIZE}"
+            ),
             items=items,
             seconds=best,
             baseline="PyNaCl verify in a Python loop, then the Python model",
