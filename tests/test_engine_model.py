@@ -97,7 +97,8 @@ def transfer_row(draw):
         "amount": draw(
             st.one_of(amount, st.just(0))
             if kind != TF.void_pending
-            else st.sampled_from([0, 0, MAX, 5])
+            # 0 and the pending amount void it; AMOUNT_MAX and any other amount are refused.
+            else st.one_of(st.sampled_from([0, 0, MAX, 5]), amount)
         ),
         "pending_id": draw(st.sampled_from(TRANSFER_IDS) if resolves else rare),
         "flags": int(kind) | int(linked),
