@@ -1,24 +1,25 @@
 """The validate/apply engine against the plain-Python model, timed in the same run.
 
 Run with `pytest bench/test_bench_engine.py --benchmark-enable`. Group "engine validate+apply"
-holds the model (tests/model.py) on the first batches of the realistic workload beside the engine
-on all of it (1,000,000 transfers in batches of 8,190 over 100,000 accounts; 80% single, 10%
-pending then posted or voided, 10% in linked chains, 1% failing); extra_info records transfers
-per call, so transfers/s and the ratio follow. Group "engine submit, signed" times submit with
-signature verification on every core. Each round starts from a fresh engine holding the accounts
-(the setup, not timed). Without --benchmark-enable each function runs once, on a small workload,
-as a test that the figures would be right.
+holds the model (ledgercore.bench.model) on the first batches of the realistic workload beside
+the engine on all of it (1,000,000 transfers in batches of 8,190 over 100,000 accounts; 80%
+single, 10% pending then posted or voided, 10% in linked chains, 1% failing); extra_info records
+transfers per call, so transfers/s and the ratio follow. Group "engine submit, signed" times
+submit with signature verification on every core. Each round starts from a fresh engine holding
+the accounts (the setup, not timed). Without --benchmark-enable each function runs once, on a
+small workload, as a test that the figures would be right.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from ledgercore import records
+from ledgercore.bench import model as reference_model
 from ledgercore.bench.engine import (
     FULL_TRANSFER_COUNT,
     START_NS,
     apply_all,
-    load_model,
     realistic_workload,
     sign_workload,
 )
@@ -36,22 +37,19 @@ def workload(request):
 
 @pytest.mark.benchmark(group="engine validate+apply")
 def test_baseline_model(benchmark, workload):
-    model_module = load_model()
-    if model_module is None:
-        pytest.skip("tests/model.py is not beside this source tree")
-    account_rows = model_module.records.to_dicts(workload.accounts)
+    account_rows = records.to_dicts(workload.accounts)
     batches = workload.batches[:MODEL_BATCHES]
     benchmark.extra_info["items"] = sum(len(batch) for batch in batches)
 
     def setup():
-        model = model_module.Model()
+        model = reference_model.Model()
         model.create_accounts(account_rows, [True] * len(account_rows), START_NS - 1)
         return (model,), {}
 
     def run(model):
         failed = 0
         for batch, timestamp in zip(batches, workload.timestamps, strict=False):
-            results = model_module.submit_array(model, batch, None, timestamp)
+            results = reference_model.submit_array(model, batch, None, timestamp)
             failed += sum(1 for result in results if result)
         return failed
 

@@ -15,9 +15,15 @@ import numpy
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from model import BALANCES, SIGNATURE_BAD, SIGNATURE_GOOD, SIGNATURE_UNCHECKED, Model
 
 from ledgercore import records
+from ledgercore.bench.model import (
+    BALANCES,
+    SIGNATURE_BAD,
+    SIGNATURE_GOOD,
+    SIGNATURE_UNCHECKED,
+    Model,
+)
 from ledgercore.engine import Engine
 from ledgercore.keys import SigningKey
 from ledgercore.records import AccountFlags as AF
@@ -91,7 +97,8 @@ def transfer_row(draw):
         "amount": draw(
             st.one_of(amount, st.just(0))
             if kind != TF.void_pending
-            else st.sampled_from([0, 0, MAX, 5])
+            # 0 and the pending amount void it; AMOUNT_MAX and any other amount are refused.
+            else st.one_of(st.sampled_from([0, 0, MAX, 5]), amount)
         ),
         "pending_id": draw(st.sampled_from(TRANSFER_IDS) if resolves else rare),
         "flags": int(kind) | int(linked),
@@ -249,3 +256,99 @@ class TestEngineMatchesModelLong(EngineMatchesModel.TestCase):
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
+
+
+# ---------------------------------------------------------------------------- documented cases
+
+# Where the engine once disagreed with the documentation, engine and model must both say what
+# records.py says: (pending amount or None, the batch after it, the documented results).
+PENDING_ID = 40
+DOCUMENTED_TRANSFERS = {
+    "void of AMOUNT_MAX is refused": (
+        100,
+        [dict(id=1, flags=TF.void_pending, pending_id=PENDING_ID, amount=MAX)],
+        ["amount_exceeds_pending"],
+    ),
+    "void of AMOUNT_MAX is the pending amount": (
+        MAX,
+        [dict(id=1, flags=TF.void_pending, pending_id=PENDING_ID, amount=MAX)],
+        ["ok"],
+    ),
+    "void of 0 voids the whole amount": (
+        100,
+        [dict(id=1, flags=TF.void_pending, pending_id=PENDING_ID, amount=0)],
+        ["ok"],
+    ),
+    "void of the pending amount": (
+        100,
+        [dict(id=1, flags=TF.void_pending, pending_id=PENDING_ID, amount=100)],
+        ["ok"],
+    ),
+    "void of a smaller amount is refused": (
+        100,
+        [dict(id=1, flags=TF.void_pending, pending_id=PENDING_ID, amount=99)],
+        ["pending_transfer_has_different_amount"],
+    ),
+    "post of AMOUNT_MAX posts the whole amount": (
+        100,
+        [dict(id=1, flags=TF.post_pending, pending_id=PENDING_ID, amount=MAX)],
+        ["ok"],
+    ),
+    "last linked transfer of a failed chain": (
+        None,
+        [
+            dict(id=1, flags=TF.linked, amount=1),
+            dict(id=2, flags=TF.linked, amount=1, code=0),
+            dict(id=3, flags=TF.linked, amount=1),
+        ],
+        ["linked_event_failed", "code_must_not_be_zero", "linked_event_failed"],
+    ),
+    "last linked transfer of a standing chain": (
+        None,
+        [dict(id=1, flags=TF.linked, amount=1), dict(id=2, flags=TF.linked, amount=1)],
+        ["linked_event_failed", "linked_event_chain_open"],
+    ),
+}
+
+
+def _transfer(row: dict) -> dict:
+    base = dict(debit_account_id=1, credit_account_id=2, ledger=1, code=1)
+    return dict(base, **row)
+
+
+@pytest.mark.parametrize("case", list(DOCUMENTED_TRANSFERS))
+def test_engine_and_model_give_the_documented_transfer_result(case):
+    pending_amount, rows, documented = DOCUMENTED_TRANSFERS[case]
+    engine, model, now = Engine(), Model(), 1_000 * S
+    accounts = records.accounts([dict(id=n, ledger=1, code=1, owner_key=KEY) for n in (1, 2)])
+    assert engine.create_accounts(accounts, timestamp_ns=now).tolist() == [0, 0]
+    assert model.create_accounts(records.to_dicts(accounts), [True, True], now) == [0, 0]
+    if pending_amount is not None:
+        pending = records.transfers(
+            [_transfer(dict(id=PENDING_ID, flags=TF.pending, amount=pending_amount))]
+        )
+        assert engine.submit(pending, verify_signatures=False, timestamp_ns=now).tolist() == [0]
+        assert model.submit(records.to_dicts(pending), None, now) == [0]
+    batch = records.transfers([_transfer(row) for row in rows])
+    got = engine.submit(batch, verify_signatures=False, timestamp_ns=now + S).tolist()
+    want = model.submit(records.to_dicts(batch), None, now + S)
+    assert [records.TransferResult(r).name for r in got] == documented
+    assert [records.TransferResult(r).name for r in want] == documented
+    for account_id in (1, 2):
+        assert model.balances(account_id) == tuple(
+            records.to_dicts(engine.balances([account_id]))[0][name] for name in BALANCES
+        )
+
+
+def test_engine_and_model_answer_linked_event_failed_for_the_last_account_of_a_failed_chain():
+    rows = [
+        dict(id=1, ledger=1, code=1, owner_key=KEY, flags=AF.linked),
+        dict(id=2, ledger=0, code=1, owner_key=KEY, flags=AF.linked),
+        dict(id=3, ledger=1, code=1, owner_key=KEY, flags=AF.linked),
+    ]
+    documented = ["linked_event_failed", "ledger_must_not_be_zero", "linked_event_failed"]
+    batch = records.accounts(rows)
+    got = Engine().create_accounts(batch, timestamp_ns=S).tolist()
+    want = Model().create_accounts(records.to_dicts(batch), [True] * 3, S)
+    assert [records.CreateAccountResult(r).name for r in got] == documented
+    assert [records.CreateAccountResult(r).name for r in want] == documented

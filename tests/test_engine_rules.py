@@ -165,6 +165,18 @@ def test_open_account_chain_is_refused(engine):
     ]
 
 
+def test_last_linked_account_of_a_failed_chain_answers_linked_event_failed(engine):
+    """linked_event_failed precedes linked_event_chain_open in the result table."""
+    rows = [account(20, flags=AF.linked), account(21, ledger=0, flags=AF.linked)]
+    assert create(engine, *rows, account(22, flags=AF.linked)) == [
+        "linked_event_failed",
+        "ledger_must_not_be_zero",
+        "linked_event_failed",
+    ]
+    assert len(engine.lookup_accounts([20, 21, 22])) == 0
+    assert engine.account_count == 7
+
+
 # ---------------------------------------------------------------------------- transfers
 
 TRANSFER_TABLE = {
@@ -406,6 +418,29 @@ def test_open_transfer_chain_is_refused(engine):
     assert engine.transfer_count == 1
 
 
+def test_last_linked_transfer_of_a_failed_chain_answers_linked_event_failed(engine):
+    """linked_event_failed precedes linked_event_chain_open in the result table."""
+    rows = [
+        transfer(1, flags=TF.linked),
+        transfer(2, code=0, flags=TF.linked),
+        transfer(3, flags=TF.linked),
+    ]
+    assert submit(engine, *rows) == [
+        "linked_event_failed",
+        "code_must_not_be_zero",
+        "linked_event_failed",
+    ]
+    assert engine.transfer_count == 0
+    assert balances(engine, PLAIN_A) == (0, 0, 0, 0)
+
+
+def test_last_linked_transfer_of_a_chain_failed_on_state_keeps_no_id(engine):
+    rows = [transfer(1, debit=NO_OVERDRAFT, flags=TF.linked), transfer(2, flags=TF.linked)]
+    assert submit(engine, *rows) == ["exceeds_credits", "linked_event_failed"]
+    # Neither id was spent: a chain's failures leave no trace.
+    assert submit(engine, transfer(1), transfer(2)) == ["ok", "ok"]
+
+
 def test_duplicate_inside_a_failed_chain_is_undone(engine):
     rows = [transfer(1, flags=TF.linked), transfer(1, flags=TF.linked), transfer(2)]
     assert submit(engine, *rows) == ["linked_event_failed", "exists", "linked_event_failed"]
@@ -429,6 +464,56 @@ def test_post_with_amount_max_posts_the_whole_pending_amount(engine):
     assert balances(engine, PLAIN_A) == (0, 100, 0, 0)
     # The record keeps the amount as signed.
     assert records.u128(engine.lookup_transfers([2])["amount"][0]) == AMOUNT_ALL
+
+
+def test_void_of_amount_max_is_refused_and_leaves_the_reservation(engine):
+    """AMOUNT_MAX means "the whole pending amount" for a post only; a void says it with 0."""
+    assert submit(engine, transfer(1, amount=100, flags=TF.pending)) == ["ok"]
+    void = transfer(2, amount=AMOUNT_ALL, flags=TF.void_pending, pending_id=1)
+    assert submit(engine, void) == ["amount_exceeds_pending"]
+    assert balances(engine, PLAIN_A) == (100, 0, 0, 0)
+    assert balances(engine, PLAIN_B) == (0, 0, 100, 0)
+    assert engine.pending_count == 1
+    assert len(engine.lookup_transfers([2])) == 0
+    # The reservation is still there to be posted.
+    assert submit(engine, transfer(3, amount=AMOUNT_ALL, flags=TF.post_pending, pending_id=1)) == [
+        "ok"
+    ]
+    assert balances(engine, PLAIN_A) == (0, 100, 0, 0)
+
+
+def test_void_of_amount_max_is_accepted_when_that_is_the_pending_amount(engine):
+    assert submit(engine, transfer(1, amount=AMOUNT_ALL, flags=TF.pending)) == ["ok"]
+    void = transfer(2, amount=AMOUNT_ALL, flags=TF.void_pending, pending_id=1)
+    assert submit(engine, void) == ["ok"]
+    assert balances(engine, PLAIN_A) == (0, 0, 0, 0)
+    assert engine.pending_count == 0
+
+
+@pytest.mark.parametrize("amount", [0, 100])
+def test_void_of_zero_or_of_the_pending_amount_voids_the_whole_reservation(engine, amount):
+    assert submit(engine, transfer(1, amount=100, flags=TF.pending)) == ["ok"]
+    assert submit(engine, transfer(2, amount=amount, flags=TF.void_pending, pending_id=1)) == ["ok"]
+    assert balances(engine, PLAIN_A) == (0, 0, 0, 0)
+    assert balances(engine, PLAIN_B) == (0, 0, 0, 0)
+    assert engine.pending_count == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "rule"),
+    [
+        (1, "pending_transfer_has_different_amount"),
+        (99, "pending_transfer_has_different_amount"),
+        (101, "amount_exceeds_pending"),
+        (AMOUNT_ALL - 1, "amount_exceeds_pending"),
+        (AMOUNT_ALL, "amount_exceeds_pending"),
+    ],
+)
+def test_void_of_another_amount_is_refused(engine, amount, rule):
+    assert submit(engine, transfer(1, amount=100, flags=TF.pending)) == ["ok"]
+    assert submit(engine, transfer(2, amount=amount, flags=TF.void_pending, pending_id=1)) == [rule]
+    assert balances(engine, PLAIN_A) == (100, 0, 0, 0)
+    assert engine.pending_count == 1
 
 
 def test_void_releases_the_reservation(engine):

@@ -53,8 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
             "in the same run, and print a table of rates and ratios."
         ),
     )
-    bench.add_argument(
-        "--quick", action="store_true", help="smaller inputs; the whole run takes under 30 s"
+    size = bench.add_mutually_exclusive_group()
+    size.add_argument(
+        "--quick", action="store_true", help="small inputs, a smoke test: the run takes seconds"
+    )
+    size.add_argument(
+        "--full", action="store_true", help="the largest inputs: minutes more than the default"
     )
     bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     bench.add_argument(
@@ -133,6 +137,8 @@ def _bench(args: argparse.Namespace) -> int:
     from ledgercore.bench import (
         BenchContext,
         format_details,
+        format_not_run,
+        format_stage_seconds,
         format_table,
         machine_facts,
         run_stages,
@@ -153,8 +159,9 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"ledgercore bench: {refusal}", file=sys.stderr)
         return EXIT_USAGE
     facts = machine_facts()
+    mode = " --quick" if args.quick else " --full" if args.full else ""
     print(
-        f"ledgercore {facts['ledgercore']} bench{' --quick' if args.quick else ''}: "
+        f"ledgercore {facts['ledgercore']} bench{mode}: "
         f"{facts['cpu']}, {facts['cores']} cores, SIMD kernel {facts['simd_kernel']}, "
         f"Python {facts['python']}"
     )
@@ -181,7 +188,7 @@ def _bench(args: argparse.Namespace) -> int:
             stages_started += 1
             bar.set_description(group)
 
-        ctx = BenchContext(quick=args.quick, on_measure=on_measure)
+        ctx = BenchContext(quick=args.quick, full=args.full, on_measure=on_measure)
         ctx.ledger_transfers, ctx.ledger_accounts = args.transfers, args.accounts  # type: ignore
         ctx.ledger_owner_keys = args.owner_keys  # type: ignore
         results = run_stages(groups, ctx, on_stage=on_stage)
@@ -190,8 +197,18 @@ def _bench(args: argparse.Namespace) -> int:
     details = format_details(results)
     if details:
         print(details)
+    print(format_stage_seconds(ctx.stage_seconds))
+    if ctx.not_run:
+        print(format_not_run(ctx.not_run))
     if args.json:
-        write_json(args.json, results, quick=args.quick)
+        write_json(
+            args.json,
+            results,
+            quick=args.quick,
+            full=args.full,
+            not_run=ctx.not_run,
+            stage_seconds=ctx.stage_seconds,
+        )
         print(f"figures written to {args.json}")
     return 0
 

@@ -10,10 +10,12 @@ the list, in order of precedence):
   credits, posted at once or pending (reserved) until posted, voided or expired;
   `debits_must_not_exceed_credits` and `credits_must_not_exceed_debits` bound them;
 - two-phase transfers: a pending transfer (optional timeout in seconds) is later posted, in full
-  (amount 2^128 - 1) or in part (the rest is released), or voided; a post or void names the same
+  (amount 2^128 - 1) or in part (the rest is released), or voided, in full only (amount 0 or the
+  pending amount; any other, 2^128 - 1 included, is refused); a post or void names the same
   accounts, ledger and code as the pending transfer, and is signed by the debit account's owner;
 - linked chains: transfers with the `linked` flag succeed or fail with the next one, as a unit;
-  a failed chain leaves no trace;
+  a failed chain leaves no trace; a batch may not end on a linked transfer
+  (`linked_event_chain_open`, or `linked_event_failed` when its chain failed already);
 - idempotency: a transfer id is unique forever; the same transfer again answers `exists`, another
   with the same id `exists_with_different_fields`, and money never moves twice; a transfer that
   failed on the ledger's state keeps its id (`id_already_failed`), so that no signed transfer

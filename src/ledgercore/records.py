@@ -70,7 +70,8 @@ FORMAT_VERSION = 1
 
 U128_MAX = 2**128 - 1
 AMOUNT_MAX = U128_MAX
-"""A post with this amount posts the whole pending amount."""
+"""A post with this amount posts the whole pending amount (a void says "whole" with 0 instead:
+AMOUNT_MAX in a void is refused unless it is the pending amount itself)."""
 
 SIGNING_PREFIX = b"ledgercore/transfer/v1\0"
 SIGNED_SIZE = 120
@@ -188,7 +189,12 @@ class TransferFlags(enum.IntFlag):
     post_pending = 1 << 2
     """Post the pending transfer `pending_id`: all of it (AMOUNT_MAX) or a smaller amount."""
     void_pending = 1 << 3
-    """Void the pending transfer `pending_id`: its reservation is released, nothing moves."""
+    """Void the pending transfer `pending_id`: its whole reservation is released, nothing moves.
+
+    The void's amount is 0 (meaning the whole pending amount) or exactly the pending amount; any
+    other is refused, AMOUNT_MAX included: above the pending amount `amount_exceeds_pending`,
+    below it `pending_transfer_has_different_amount`.
+    """
 
 
 class _DocumentedEnum(enum.IntEnum):
@@ -202,11 +208,19 @@ class _DocumentedEnum(enum.IntEnum):
 
 
 class CreateAccountResult(_DocumentedEnum):
-    """The result of creating one account, in order of precedence (the first failing rule wins)."""
+    """The result of creating one account, in order of precedence (the first failing rule wins).
+
+    So every account of a linked chain that failed answers `linked_event_failed`, the batch's last
+    one included even when it has the linked flag (that is `linked_event_chain_open` only while
+    the chain stands).
+    """
 
     ok = 0, "The account was created."
     linked_event_failed = 1, "Another account of its linked chain failed, so none was created."
-    linked_event_chain_open = 2, "The last account of the batch has the linked flag."
+    linked_event_chain_open = (
+        2,
+        "The last account of the batch has the linked flag, and its chain had not failed.",
+    )
     timestamp_must_be_zero = 3, "The timestamp is set; the engine assigns it."
     reserved_field = 4, "The reserved field is not zero."
     reserved_flag = 5, "A flag this version does not define is set."
@@ -224,6 +238,10 @@ class CreateAccountResult(_DocumentedEnum):
 class TransferResult(_DocumentedEnum):
     """The result of submitting one transfer, in order of precedence (the first failing rule wins).
 
+    So every transfer of a linked chain that failed answers `linked_event_failed`, the batch's
+    last one included even when it has the linked flag (that is `linked_event_chain_open` only
+    while the chain stands).
+
     Failures from `account_not_found` on depend on the ledger's state: a transfer failing so
     outside a linked chain keeps its id, which then answers `id_already_failed`, so that a signed
     transfer refused once can never be replayed into success later.
@@ -231,7 +249,10 @@ class TransferResult(_DocumentedEnum):
 
     ok = 0, "The transfer was applied."
     linked_event_failed = 1, "Another transfer of its linked chain failed, so none was applied."
-    linked_event_chain_open = 2, "The last transfer of the batch has the linked flag."
+    linked_event_chain_open = (
+        2,
+        "The last transfer of the batch has the linked flag, and its chain had not failed.",
+    )
     bad_signature = 3, "The signature does not verify under the debit account's owner key."
     timestamp_must_be_zero = 4, "The timestamp is set; the engine assigns it."
     reserved_flag = 5, "A flag this version does not define is set."
@@ -256,8 +277,11 @@ class TransferResult(_DocumentedEnum):
     pending_transfer_not_found = 24, "No transfer has the pending_id."
     pending_transfer_not_pending = 25, "The transfer named by pending_id is not pending."
     pending_transfer_has_different_fields = 26, "Accounts, ledger or code differ from the pending."
-    amount_exceeds_pending = 27, "The amount exceeds the pending transfer's amount."
-    pending_transfer_has_different_amount = 28, "A void names an amount other than the pending."
+    amount_exceeds_pending = (
+        27,
+        "The amount exceeds the pending one's (AMOUNT_MAX means all of it in a post, not a void).",
+    )
+    pending_transfer_has_different_amount = 28, "A void's amount is neither 0 nor the pending's."
     pending_transfer_already_posted = 29, "The pending transfer was posted already."
     pending_transfer_already_voided = 30, "The pending transfer was voided already."
     pending_transfer_expired = 31, "The pending transfer's timeout has lapsed."

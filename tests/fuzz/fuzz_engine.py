@@ -1,4 +1,4 @@
-"""Fuzz target: the engine's submit against the plain-Python model in tests/model.py.
+"""Fuzz target: the engine's submit against the plain-Python model in ledgercore.bench.model.
 
 Each input is a few batches. A batch starts from raw transfer records taken from the input, then
 its ids, accounts, ledgers, codes and flags are folded into small ranges so that most transfers
@@ -9,16 +9,10 @@ and balance must agree, and the engine's invariants must hold.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from model import BALANCES, Model
-
 from ledgercore import records
+from ledgercore.bench.model import BALANCES, Model
 from ledgercore.engine import Engine
 from ledgercore.keys import SigningKey
 from ledgercore.records import AccountFlags as AF

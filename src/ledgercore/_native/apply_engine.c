@@ -483,7 +483,9 @@ static void rollback(lc_engine *e, size_t mark) {
  * with the linked flag continues its chain into the next record; the last record of a batch may
  * not be linked. When a record of a chain fails, the changes of the chain so far are undone,
  * its earlier records answer linked_event_failed, and so do its later ones, without being
- * checked. */
+ * checked. The results' order of precedence holds here too: a record of a chain that failed
+ * already answers linked_event_failed (1) even when it is the batch's last and linked, which
+ * linked_event_chain_open (2) would say of it otherwise. */
 typedef struct chain {
     size_t start;      /* index of the chain's first record; SIZE_MAX when not in a chain */
     size_t undo_mark;  /* the undo log's length when the chain began */
@@ -554,10 +556,10 @@ int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t c
         int chain_open = linked && i == count - 1;
         uint8_t result;
         uint64_t hash = lc_idmap_hash(&e->account_map, a->id);
-        if (chain_open) {
-            result = LC_ACCOUNT_RESULT_LINKED_EVENT_CHAIN_OPEN;
-        } else if (in_chain && c.broken) {
+        if (in_chain && c.broken) {
             result = LC_ACCOUNT_RESULT_LINKED_EVENT_FAILED;
+        } else if (chain_open) {
+            result = LC_ACCOUNT_RESULT_LINKED_EVENT_CHAIN_OPEN;
         } else {
             result = check_account(e, a, key_ok[i], hash);
         }
@@ -594,10 +596,13 @@ static uint8_t check_post_or_void(const lc_engine *e, const lc_transfer *t, uint
         p->ledger != t->ledger || p->code != t->code) {
         return LC_RESULT_PENDING_TRANSFER_HAS_DIFFERENT_FIELDS;
     }
-    /* A post moves its amount (all of the pending amount for 2^128 - 1) and releases the rest;
-     * a void moves nothing and names either no amount (0 or 2^128 - 1) or the pending one. */
-    unsigned __int128 amount = t->amount == LC_U128_MAX ? p->amount : t->amount;
+    /* A post moves its amount (all of the pending amount for AMOUNT_MAX, 2^128 - 1) and
+     * releases the rest. A void moves nothing and names the whole reservation, as 0 or as the
+     * pending amount itself: AMOUNT_MAX means "all" for a post only, so a void naming it is
+     * refused like any amount above the pending one, and cannot pass for a void of another. */
+    unsigned __int128 amount = t->amount;
     if (t->flags & LC_TRANSFER_POST_PENDING) {
+        if (amount == LC_U128_MAX) amount = p->amount;
         if (amount > p->amount) return LC_RESULT_AMOUNT_EXCEEDS_PENDING;
     } else {
         if (amount > p->amount) return LC_RESULT_AMOUNT_EXCEEDS_PENDING;
@@ -943,10 +948,10 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
                                        a.credit_candidate),
                       LC_IDMAP_NONE, 0, a.id_hash, 0};
         uint8_t result;
-        if (chain_open) {
-            result = LC_RESULT_LINKED_EVENT_CHAIN_OPEN;
-        } else if (in_chain && c.broken) {
+        if (in_chain && c.broken) {
             result = LC_RESULT_LINKED_EVENT_FAILED;
+        } else if (chain_open) {
+            result = LC_RESULT_LINKED_EVENT_CHAIN_OPEN;
         } else {
             result = check_transfer(e, t, signature, timestamp, &r);
         }
@@ -1183,6 +1188,8 @@ void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count, uint8
  * heap order, and a status byte per transfer. The id maps are not in it: loading rebuilds them,
  * which also proves every id distinct. */
 #define IMAGE_MAGIC 0x4547414d49434c31ull /* "1LCIMAGE" read as little-endian bytes */
+/* The image holds state, not rules: a pending transfer voided under earlier rules stays voided
+ * in it, whatever the rules say of that void today. So only a change of layout bumps this. */
 #define IMAGE_VERSION 2u
 #define IMAGE_HEADER_WORDS 8u
 #define IMAGE_EXPIRY_SIZE 12u

@@ -4,6 +4,12 @@ Each stage is a module of this package with a `run(ctx) -> list[BenchResult]` fu
 lists them in the order of a batch's flow. A stage times its own baseline (the `blake3` package,
 PyNaCl, the Python model, a naive pipeline) with `ctx.measure` and reports each figure with
 `ctx.result`, so every rate comes with its ratio; a figure without a baseline is not reported.
+What cannot run (a stage whose module cannot be imported, a baseline whose package is missing)
+is recorded with `ctx.not_run` and printed below the table, never left out in silence.
+
+Three sizes: quick (`--quick`, a smoke test), the default (sized so that the whole run stays well
+under five minutes on a 2-core machine), and full (`--full`, the largest inputs, several minutes
+more); each stage takes its sizes from `ctx.sized`.
 
 Example:
     >>> ctx = BenchContext(quick=True)
@@ -25,6 +31,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from ledgercore.errors import LedgerValueError
 
 # Stages in the order of a batch's flow; each is a module of this package.
 GROUPS: tuple[str, ...] = ("hashing", "ed25519", "merkle", "engine", "ledger")
@@ -75,17 +83,69 @@ class BenchResult:
         }
 
 
+@dataclass
+class NotRun:
+    """Figures a run could not make, and why: reported beside the table, never dropped."""
+
+    group: str
+    what: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """As plain JSON data."""
+        return {"group": self.group, "what": self.what, "reason": self.reason}
+
+
 class BenchContext:
     """What a stage gets: the mode, a timer, and a way to record figures.
 
     Args:
-        quick: measure fewer and smaller inputs (the whole quick run stays under 30 s).
+        quick: measure fewer and smaller inputs (a smoke test; the whole run takes seconds).
+        full: measure the largest inputs (the whole run takes several minutes more than the
+            default); not with quick.
         on_measure: called after each measurement, e.g. to advance a progress bar.
+
+    Raises:
+        LedgerValueError: quick and full both set.
     """
 
-    def __init__(self, *, quick: bool, on_measure: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        quick: bool,
+        full: bool = False,
+        on_measure: Callable[[], None] | None = None,
+    ) -> None:
+        if quick and full:
+            raise LedgerValueError("quick, full: both set; choose one of the two sizes")
         self.quick = quick
+        self.full = full
         self._on_measure = on_measure
+        self.not_run: list[NotRun] = []
+        # Wall and CPU seconds (every thread of the process) that each stage took, by group.
+        self.stage_seconds: dict[str, tuple[float, float]] = {}
+
+    def sized(self, *, quick: Any, default: Any, full: Any) -> Any:
+        """The value of a size for this run's mode.
+
+        Example:
+            >>> BenchContext(quick=False, full=True).sized(quick=1, default=10, full=100)
+            100
+        """
+        if self.quick:
+            return quick
+        return full if self.full else default
+
+    def skip(self, *, group: str, what: str, reason: str) -> None:
+        """Record figures that cannot be made in this run (what, and why), to be reported.
+
+        Example:
+            >>> ctx = BenchContext(quick=True)
+            >>> ctx.skip(group="merkle", what="pymerkle rows", reason="pymerkle is missing")
+            >>> ctx.not_run[0].what
+            'pymerkle rows'
+        """
+        self.not_run.append(NotRun(group, what, reason))
 
     def measure(self, fn: Callable[[], object], *, items: int, repeat: int = 5) -> float:
         """The best wall time of `repeat` calls of `fn`, in seconds, after one warm-up call.
@@ -193,15 +253,39 @@ def machine_facts() -> dict[str, Any]:
 def run_stages(
     groups: Iterable[str], ctx: BenchContext, on_stage: Callable[[str], None] | None = None
 ) -> list[BenchResult]:
-    """Run the named stages in order and collect their figures."""
+    """Run the named stages in order and collect their figures.
+
+    A stage that cannot run (its module or a package it needs cannot be imported) or that
+    reports nothing is recorded in ctx.not_run; the other stages still run. How long each took,
+    by the wall clock and in CPU time, goes to ctx.stage_seconds.
+    """
     results: list[BenchResult] = []
     for group in groups:
         if group not in GROUPS:
             raise ValueError(f"unknown bench group {group!r}; expected some of {GROUPS}")
         if on_stage is not None:
             on_stage(group)
-        module = importlib.import_module(f"ledgercore.bench.{group}")
-        results.extend(module.run(ctx))
+        started, started_cpu = time.perf_counter(), time.process_time()
+        figures: list[BenchResult] = []
+        try:
+            module = importlib.import_module(f"ledgercore.bench.{group}")
+            figures = module.run(ctx)
+        except ImportError as error:
+            # Only a missing package is a reason not to run: any other failure is a bug and
+            # stops the bench.
+            ctx.skip(
+                group=group,
+                what="the whole stage",
+                reason=f"{error}; `pip install 'ledgercore[bench]'` installs every baseline",
+            )
+        else:
+            if not figures and not any(item.group == group for item in ctx.not_run):
+                ctx.skip(group=group, what="the whole stage", reason="it reported no figures")
+        ctx.stage_seconds[group] = (
+            time.perf_counter() - started,
+            time.process_time() - started_cpu,
+        )
+        results.extend(figures)
     return results
 
 
@@ -295,12 +379,50 @@ def format_details(results: list[BenchResult]) -> str:
     return "\n".join(lines)
 
 
-def write_json(path: str, results: list[BenchResult], *, quick: bool) -> None:
-    """Write the machine facts and every figure to `path` as JSON."""
+def format_not_run(not_run: list[NotRun]) -> str:
+    """What a run could not measure, one line each (empty when it measured everything).
+
+    Example:
+        >>> print(format_not_run([NotRun("engine", "the whole stage", "no module named x")]))
+        NOT RUN  engine: the whole stage: no module named x
+    """
+    return "\n".join(f"NOT RUN  {item.group}: {item.what}: {item.reason}" for item in not_run)
+
+
+def format_stage_seconds(stage_seconds: dict[str, tuple[float, float]]) -> str:
+    """How long each stage took, by the wall clock and in CPU time (all threads).
+
+    Example:
+        >>> format_stage_seconds({"hashing": (2.0, 1.9), "merkle": (1.0, 1.0)})
+        'stage seconds (wall, CPU): hashing 2.0, 1.9; merkle 1.0, 1.0; all 3.0, 2.9'
+    """
+    parts = [f"{group} {wall:.1f}, {cpu:.1f}" for group, (wall, cpu) in stage_seconds.items()]
+    wall = sum(wall for wall, _ in stage_seconds.values())
+    cpu = sum(cpu for _, cpu in stage_seconds.values())
+    return f"stage seconds (wall, CPU): {'; '.join(parts)}; all {wall:.1f}, {cpu:.1f}"
+
+
+def write_json(
+    path: str,
+    results: list[BenchResult],
+    *,
+    quick: bool,
+    full: bool = False,
+    not_run: list[NotRun] | None = None,
+    stage_seconds: dict[str, tuple[float, float]] | None = None,
+) -> None:
+    """Write the machine facts, every figure, what could not run and each stage's seconds to
+    `path` as JSON."""
     document = {
         "quick": quick,
+        "full": full,
         "machine": machine_facts(),
         "results": [result.to_dict() for result in results],
+        "not_run": [item.to_dict() for item in not_run or []],
+        "stage_seconds": {
+            group: {"wall": wall, "cpu": cpu}
+            for group, (wall, cpu) in (stage_seconds or {}).items()
+        },
     }
     with open(path, "w") as file:
         json.dump(document, file, indent=2)

@@ -10,7 +10,7 @@ the same signatures. Figures:
 
 Signatures are over 128-byte messages (about a transfer record) by 1,024 distinct keys, as a
 ledger sees many signatures from the same accounts. Quick mode (`ctx.quick`) measures n = 64,
-1,024 and 4,096 only, on fewer baseline signatures, and takes a few seconds.
+1,024 and 4,096 only, best of two calls, on fewer baseline signatures, and takes a second or two.
 
 Example:
     >>> import nacl.signing
@@ -81,7 +81,7 @@ def _thread_count() -> int:
 def run(ctx: Any) -> list:
     """Time every Ed25519 figure beside the PyNaCl baseline; returns ctx.result(...) records."""
     sizes = QUICK_BATCH_SIZES if ctx.quick else FULL_BATCH_SIZES
-    repeat = 3 if ctx.quick else 5
+    repeat = 2 if ctx.quick else 5
     loop_count = QUICK_LOOP_COUNT if ctx.quick else FULL_LOOP_COUNT
     public_keys, messages, signatures = signed_batch(max(max(sizes), loop_count))
     # The baseline and the single verifier, on the same first loop_count signatures.

@@ -8,6 +8,12 @@ Python loop, one input per call, over the same inputs, prepared before timing. F
 - one 64 MiB input on one thread, against the package on one thread;
 - the same with the portable kernel, pinned for the measurement.
 
+Sizes: 400,000 inputs of each kind (100,000 with the portable kernel); `--full` 1,000,000 of
+each; `--quick` 30,000 (10,000), best of two calls instead of three, and a 16 MiB input, best of
+three instead of seven. The baseline's Python loop hashes every input once per call, so the
+count sets the stage's time; at 400,000 inputs a rate is still over 25 MB or more of input, past
+the caches, as at 1,000,000.
+
 Example:
     >>> rows = input_rows(4, 64)
     >>> rows.shape
@@ -26,7 +32,11 @@ GROUP = "hashing"
 MANY_SIZES_BYTES = (64, 128, 65, 200)
 LIST_SIZES_BYTES = (64, 128)
 FULL_INPUT_COUNT = 1_000_000
-QUICK_INPUT_COUNT = 100_000
+DEFAULT_INPUT_COUNT = 400_000
+QUICK_INPUT_COUNT = 30_000
+FULL_PORTABLE_INPUT_COUNT = 1_000_000
+DEFAULT_PORTABLE_INPUT_COUNT = 100_000
+QUICK_PORTABLE_INPUT_COUNT = 10_000
 FULL_LARGE_SIZE_BYTES = 64 << 20
 QUICK_LARGE_SIZE_BYTES = 16 << 20
 BASELINE_LOOP = "blake3 package, one call per input in a Python loop"
@@ -57,7 +67,7 @@ def _many_figures(ctx: Any, count: int, kernel: str) -> list:
             inputs.append(("list of bytes", items))
         for label, argument in inputs:
             seconds, baseline_seconds = ctx.measure_pair(
-                lambda a=argument: blake3_many(a), baseline, repeat=3
+                lambda a=argument: blake3_many(a), baseline, repeat=2 if ctx.quick else 3
             )
             results.append(
                 ctx.result(
@@ -81,7 +91,9 @@ def _large_figure(ctx: Any, size_bytes: int, kernel: str) -> Any:
     data = input_rows(1, size_bytes, seed=1).tobytes()
     assert blake3(data) == reference.blake3(data).digest()
     seconds, baseline_seconds = ctx.measure_pair(
-        lambda: blake3(data), lambda: reference.blake3(data, max_threads=1).digest(), repeat=7
+        lambda: blake3(data),
+        lambda: reference.blake3(data, max_threads=1).digest(),
+        repeat=3 if ctx.quick else 7,
     )
     return ctx.result(
         group=GROUP,
@@ -98,15 +110,22 @@ def _large_figure(ctx: Any, size_bytes: int, kernel: str) -> Any:
 
 def run(ctx: Any) -> list:
     """Time every hashing figure beside the `blake3` package; returns ctx.result records."""
-    count = QUICK_INPUT_COUNT if ctx.quick else FULL_INPUT_COUNT
-    large_size = QUICK_LARGE_SIZE_BYTES if ctx.quick else FULL_LARGE_SIZE_BYTES
+    count = ctx.sized(quick=QUICK_INPUT_COUNT, default=DEFAULT_INPUT_COUNT, full=FULL_INPUT_COUNT)
+    portable_count = ctx.sized(
+        quick=QUICK_PORTABLE_INPUT_COUNT,
+        default=DEFAULT_PORTABLE_INPUT_COUNT,
+        full=FULL_PORTABLE_INPUT_COUNT,
+    )
+    large_size = ctx.sized(
+        quick=QUICK_LARGE_SIZE_BYTES, default=FULL_LARGE_SIZE_BYTES, full=FULL_LARGE_SIZE_BYTES
+    )
     best_kernel = simd_kernel()
     results = _many_figures(ctx, count, best_kernel)
     results.append(_large_figure(ctx, large_size, best_kernel))
     if best_kernel != "portable":
         set_simd_kernel("portable")
         try:
-            results.extend(_many_figures(ctx, count // 10 if ctx.quick else count, "portable"))
+            results.extend(_many_figures(ctx, portable_count, "portable"))
             results.append(_large_figure(ctx, large_size, "portable"))
         finally:
             set_simd_kernel(best_kernel)

@@ -26,9 +26,12 @@ acknowledged only once synced. Figures, each beside its baseline measured in the
   generation and verification rates.
 
 Signed traffic is cached under LEDGERCORE_BENCH_DIR (default: <tmp>/ledgercore-bench), so reruns
-skip signing. Quick mode: 24,570 transfers over 1,000 accounts, a few seconds; full mode:
-327,600 transfers over 10,000 accounts owned by 256 keys (`ledgercore bench --transfers N
---accounts N --owner-keys N` to change).
+skip signing. Sizes: 163,800 transfers (20 batches) over 10,000 accounts owned by 256 keys;
+`--full` 327,600 transfers (40 batches); `--quick` 16,380 transfers over 1,000 accounts, three
+pairs instead of five, a naive baseline over 1,000 of them and 100 proofs, a few seconds
+(`ledgercore bench --transfers N --accounts N --owner-keys N` to change). Twenty batches keep
+each run long enough for a median of whole-run rates, and a first run signs every transfer once
+(PyNaCl: a few seconds at the default size).
 
 Example:
     >>> workload = signed_workload(transfer_count=100, account_count=10, cache=False)
@@ -55,7 +58,8 @@ from ledgercore.snapshot import SNAPSHOT_FILE
 
 GROUP = "ledger"
 BATCH_SIZE = 8_190
-QUICK_TRANSFER_COUNT = 3 * BATCH_SIZE
+QUICK_TRANSFER_COUNT = 2 * BATCH_SIZE
+DEFAULT_TRANSFER_COUNT = 20 * BATCH_SIZE
 FULL_TRANSFER_COUNT = 40 * BATCH_SIZE
 QUICK_ACCOUNT_COUNT = 1_000
 FULL_ACCOUNT_COUNT = 10_000
@@ -64,6 +68,7 @@ START_NS = 1_700_000_000 * 10**9
 SEED = 2026
 STAGES = ("decode", "verify", "apply", "hash", "merkle", "persist")
 SIGNED_RUN_COUNT = 5
+QUICK_SIGNED_RUN_COUNT = 3
 
 
 @dataclass
@@ -346,8 +351,8 @@ def run(ctx: Any) -> list:
     """The ledger figures (see the module docstring)."""
     from ledgercore.ledger import VERIFY_LANES, Ledger
 
-    transfer_count = getattr(ctx, "ledger_transfers", None) or (
-        QUICK_TRANSFER_COUNT if ctx.quick else FULL_TRANSFER_COUNT
+    transfer_count = getattr(ctx, "ledger_transfers", None) or ctx.sized(
+        quick=QUICK_TRANSFER_COUNT, default=DEFAULT_TRANSFER_COUNT, full=FULL_TRANSFER_COUNT
     )
     account_count = getattr(ctx, "ledger_accounts", None) or (
         QUICK_ACCOUNT_COUNT if ctx.quick else FULL_ACCOUNT_COUNT
@@ -360,7 +365,7 @@ def run(ctx: Any) -> list:
         progress=True,
     )
     key_count = len(workload.key_seeds)
-    subset = min(transfer_count, 2_000 if ctx.quick else BATCH_SIZE)
+    subset = min(transfer_count, 1_000 if ctx.quick else BATCH_SIZE)
     with tempfile.TemporaryDirectory(prefix="ledgercore-bench-") as directory:
         print(f"ledger bench: stores in {directory}", file=sys.stderr)
         # A shared machine's speed drifts by a fifth over seconds, and a busy host takes CPU
@@ -370,7 +375,8 @@ def run(ctx: Any) -> list:
         # go between the pairs.
         pairs: list[tuple[LedgerRun, Span, Span]] = []
         signed: LedgerRun | None = None
-        for number in range(SIGNED_RUN_COUNT):
+        run_count = QUICK_SIGNED_RUN_COUNT if ctx.quick else SIGNED_RUN_COUNT
+        for number in range(run_count):
             ceiling = _ceiling(workload)
             ceiling_lanes = _ceiling(workload, lanes=VERIFY_LANES)
             run = _run_ledger(f"{directory}/signed-{number}", workload, verify_signatures=True)
@@ -413,7 +419,9 @@ def run(ctx: Any) -> list:
             assert ledger.opened_from == "snapshot", ledger.snapshot_status
             snapshot_size = os.path.getsize(os.path.join(signed.ledger_path, SNAPSHOT_FILE))
             disk = ledger.disk_size() - snapshot_size
-            proofs_made, proofs_checked = _proof_rates(ledger, transfer_count, 200)
+            proofs_made, proofs_checked = _proof_rates(
+                ledger, transfer_count, 100 if ctx.quick else 200
+            )
             report = ledger.verify_chain(progress=False)
             assert report.ok, str(report)
         # The same store without its snapshot: every block applied again.

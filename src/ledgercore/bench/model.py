@@ -3,6 +3,25 @@
 Records are dicts of Python ints (records.to_dicts); state is dicts of dicts. Every rule is one
 `if` in the order of the result tables in ledgercore.records. A linked chain remembers the
 original of everything it touches and puts it back when the chain fails.
+
+It ships with the package because it is also the baseline of `ledgercore bench`'s engine and
+ledger stages, which must run from an installed wheel; the tests import it from here.
+
+Example:
+    >>> from ledgercore import records
+    >>> from ledgercore.keys import SigningKey
+    >>> key = SigningKey.from_seed(b"a" * 32).public_key
+    >>> model = Model()
+    >>> accounts = records.accounts([dict(id=1, ledger=1, code=1, owner_key=key),
+    ...                              dict(id=2, ledger=1, code=1, owner_key=key)])
+    >>> model.create_accounts(records.to_dicts(accounts), [True, True], 1)
+    [0, 0]
+    >>> batch = records.transfers([dict(id=9, debit_account_id=1, credit_account_id=2,
+    ...                                 amount=250, ledger=1, code=1)])
+    >>> submit_array(model, batch, None, 5)
+    [0]
+    >>> model.balances(2)
+    (0, 0, 0, 250)
 """
 
 from __future__ import annotations
@@ -52,6 +71,12 @@ BALANCES = ("debits_pending", "debits_posted", "credits_pending", "credits_poste
 
 
 class Model:
+    """The state of one ledger as the rules see it, and the two batch operations on it.
+
+    `create_accounts` and `submit` take rows as records.to_dicts gives them and return one
+    result code per row, as Engine does (see the module's example).
+    """
+
     def __init__(self) -> None:
         self.accounts: dict[int, dict[str, Any]] = {}
         self.transfers: dict[int, dict[str, Any]] = {}
@@ -105,10 +130,11 @@ class Model:
                 broken = False
                 self._begin_chain()
             chain_open = linked and index == len(events) - 1
-            if chain_open:
-                result = open_code
-            elif chain_start is not None and broken:
+            # The results' order: a chain that failed already outranks one left open.
+            if chain_start is not None and broken:
                 result = failed_code
+            elif chain_open:
+                result = open_code
             else:
                 result = check_and_apply(index, event)
             if result != 0:
@@ -129,6 +155,10 @@ class Model:
     # ------------------------------------------------------------------ accounts
 
     def create_accounts(self, rows: list[dict], key_ok: list[bool], timestamp_ns: int) -> list:
+        """Create accounts in order; key_ok[i] is the owner-key check's verdict on rows[i].
+
+        Returns a CreateAccountResult value per row (the module's example creates two).
+        """
         if not rows:
             return []
         base = self._batch_timestamp(timestamp_ns)
@@ -184,6 +214,11 @@ class Model:
     # ------------------------------------------------------------------ transfers
 
     def submit(self, rows: list[dict], signatures: list[int] | None, timestamp_ns: int) -> list:
+        """Validate and apply transfers in order; signatures[i] is a SIGNATURE_* verdict, or
+        signatures is None for all good.
+
+        Returns a TransferResult value per row (the module's example submits one).
+        """
         if not rows:
             return []
         base = self._batch_timestamp(timestamp_ns)
@@ -284,10 +319,12 @@ class Model:
         for name in ("debit_account_id", "credit_account_id", "ledger", "code"):
             if p[name] != t[name]:
                 return TR.pending_transfer_has_different_fields
-        amount = p["amount"] if t["amount"] == U128_MAX else t["amount"]
+        # AMOUNT_MAX means "the whole pending amount" for a post only; a void says that with 0.
+        post = bool(t["flags"] & TF.post_pending)
+        amount = p["amount"] if post and t["amount"] == U128_MAX else t["amount"]
         if amount > p["amount"]:
             return TR.amount_exceeds_pending
-        if t["flags"] & TF.void_pending and amount not in (0, p["amount"]):
+        if not post and amount not in (0, p["amount"]):
             return TR.pending_transfer_has_different_amount
         status = self.status[p["id"]]
         if status == "posted":
@@ -361,10 +398,17 @@ class Model:
     # ------------------------------------------------------------------ views
 
     def balances(self, account_id: int) -> tuple[int, int, int, int]:
+        """Debits pending and posted, credits pending and posted (the module's example)."""
         account = self.accounts[account_id]
         return tuple(account[name] for name in BALANCES)  # type: ignore[return-value]
 
     def ledger_totals(self) -> dict[int, tuple[int, int, int, int]]:
+        """The four balances summed over each ledger's accounts, by ledger.
+
+        Example:
+            >>> Model().ledger_totals()
+            {}
+        """
         totals: dict[int, list[int]] = {}
         for account in self.accounts.values():
             sums = totals.setdefault(account["ledger"], [0, 0, 0, 0])
