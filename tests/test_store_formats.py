@@ -137,3 +137,54 @@ def test_a_format_2_header_after_a_format_1_one_is_the_only_order_allowed(store_
     os.remove(os.path.join(store_path, SNAPSHOT_FILE))
     report = verify_store(store_path, progress=False)
     assert not report.ok and "header format" in report.mismatch.what
+
+
+def test_blocks_of_format_1_replay_by_the_rules_that_accepted_them(tmp_path):
+    """Rules 1 voided a pending transfer by a void naming AMOUNT_MAX and answered
+    linked_event_chain_open to a failed chain's last, linked record; an older store holding
+    such blocks still opens from its blocks and verifies."""
+    from ledgercore.records import TransferFlags as TF
+    from ledgercore.records import TransferResult as TR
+
+    path = str(tmp_path / "ledger")
+    traffic = Traffic(4)
+    key = dict(zip(traffic.account_ids, traffic.keys, strict=True))
+
+    def signed(rows):
+        batch = records.transfers(rows)
+        from ledgercore.keys import sign_transfers
+
+        sign_transfers(batch, key)
+        return batch
+
+    plain = dict(debit_account_id=1, credit_account_id=2, ledger=1, code=1)
+    with Ledger.open(path) as ledger:
+        ledger._machine.engine.rules = 1  # as the ledgercore that wrote format 1 headers
+        ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
+        ledger.submit(signed([dict(plain, id=10, amount=500, flags=TF.pending)]),
+                      timestamp_ns=T0 + SECOND)  # fmt: skip
+        void = dict(plain, id=11, amount=records.AMOUNT_MAX, pending_id=10, flags=TF.void_pending)
+        failing_chain = [
+            dict(plain, id=12, amount=5, flags=TF.linked),
+            dict(plain, id=13, amount=5, credit_account_id=99, flags=TF.linked),
+        ]
+        results, _ = ledger.submit(signed([void, *failing_chain]), timestamp_ns=T0 + 2 * SECOND)
+        assert results.tolist() == [TR.ok, TR.linked_event_failed, TR.linked_event_chain_open]
+    as_format(path, 4)
+    with Ledger.open(path, read_only=True) as auditor:
+        assert auditor.opened_from == "blocks"
+        assert auditor.verify_chain(progress=False).ok
+        assert records.to_dicts(auditor.balances([1]))[0]["debits_pending"] == 0
+    with Ledger.open(path) as ledger:
+        # New blocks follow the current rules.
+        results, _ = ledger.submit(
+            signed([dict(plain, id=20, amount=7, flags=TF.pending),
+                    dict(plain, id=21, amount=records.AMOUNT_MAX, pending_id=20,
+                         flags=TF.void_pending)]),
+            timestamp_ns=T0 + 3 * SECOND,
+        )  # fmt: skip
+        assert results.tolist() == [TR.ok, TR.amount_exceeds_pending]
+    os.remove(os.path.join(path, SNAPSHOT_FILE))
+    assert verify_store(path, progress=False).ok
+    with Ledger.open(path, read_only=True) as auditor:
+        assert auditor.opened_from == "blocks"

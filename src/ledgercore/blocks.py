@@ -227,6 +227,17 @@ class BlockHeader:
         return cls(**fields)
 
     @property
+    def rules(self) -> int:
+        """The engine's rules this block was applied by (Engine.rules): 1 for a format 1
+        header, whose store accepted a few records the current rules refuse, else 2.
+
+        Example:
+            >>> BlockHeader.genesis().rules, BlockHeader.genesis(1).rules
+            (2, 1)
+        """
+        return 1 if self.version == 1 else 2
+
+    @property
     def hash(self) -> bytes:
         """BLAKE3-256 of the header's bytes: what the next block names as prev_hash.
 

@@ -573,6 +573,30 @@ class Engine:
         return int(self._native.last_timestamp_ns)
 
     @property
+    def rules(self) -> int:
+        """The rules the next batches are applied by: 2 (the current ones), or 1 to apply again
+        the blocks of a store whose headers are of format 1, which were accepted by them.
+
+        Rules 1 differ in two answers: a void naming AMOUNT_MAX voided the whole pending
+        amount (rules 2 refuse it unless that is the pending amount), and a batch's last record,
+        linked, in a chain that had failed already answered linked_event_chain_open (rules 2:
+        linked_event_failed). The ledger sets them per block when it replays or verifies one.
+
+        Example:
+            >>> engine = Engine()
+            >>> engine.rules
+            2
+            >>> engine.rules = 1
+            >>> engine.rules
+            1
+        """
+        return int(self._native.rules)
+
+    @rules.setter
+    def rules(self, value: int) -> None:
+        self._native.rules = value
+
+    @property
     def memory_size(self) -> int:
         """Bytes of native memory the engine holds (records, hash tables, logs)."""
         return int(self._native.memory_size)

@@ -189,6 +189,7 @@ class Ledger:
                 f"{head.log_root.hex()}; {hint}"
             )
         machine = self._machine
+        machine.engine.rules = BlockHeader.genesis().rules  # new blocks: the current rules
         machine.build_state()
         if machine.state.root() != head.state_root or machine.state.size != head.state_size:
             raise StoreCorruptedError(
@@ -281,6 +282,7 @@ class Ledger:
     def _replay(self, height: int, header: BlockHeader, raw: bytes, hint: str) -> None:
         """Apply one stored block again and compare its results with the stored ones."""
         body = self._parse_body(height, raw)
+        self._machine.engine.rules = header.rules
         if body.kind == BlockKind.accounts:
             step = self._machine.accounts(body.records, header.timestamp_ns, commit=False)
         elif body.kind == BlockKind.transfers:

@@ -212,6 +212,7 @@ def _check_block(
     if previous is None:
         return header
     _expect(height, "timestamp_ns", machine.clock(header.timestamp_ns), header.timestamp_ns)
+    machine.engine.rules = header.rules
     try:
         if body.kind == BlockKind.accounts:
             step = machine.accounts(body.records, header.timestamp_ns)

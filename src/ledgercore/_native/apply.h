@@ -89,6 +89,16 @@
 #define LC_ERROR_INVARIANT (-4)
 #define LC_ERROR_CAPACITY (-5)
 
+/* The rules blocks are applied by. A store's blocks with format 1 headers were accepted by
+ * rules 1, which differ in two answers: a void naming AMOUNT_MAX voided the whole pending
+ * amount, and a batch's last record, linked, answered linked_event_chain_open even in a chain
+ * that had failed already. Rules 2 (blocks with format 2 headers, and every new block) refuse
+ * the first and answer linked_event_failed to the second. Replaying an old block by its own
+ * rules gives the results it stored. */
+#define LC_RULES_1 1u
+#define LC_RULES_2 2u
+#define LC_RULES_CURRENT LC_RULES_2
+
 typedef struct lc_engine lc_engine;
 
 /* A failed invariant: which account, and a short name of the rule. */
@@ -180,6 +190,9 @@ size_t lc_engine_account_count(const lc_engine *engine);
 size_t lc_engine_transfer_count(const lc_engine *engine);
 size_t lc_engine_pending_count(const lc_engine *engine);
 uint64_t lc_engine_last_timestamp(const lc_engine *engine);
+/* Apply the next batches by these LC_RULES_*: LC_OK, or LC_ERROR_ARGUMENT for unknown rules. */
+int lc_engine_set_rules(lc_engine *engine, uint32_t rules);
+uint32_t lc_engine_rules(const lc_engine *engine);
 /* Bytes the engine holds in records, hash tables and logs (allocated capacity). */
 size_t lc_engine_memory_size(const lc_engine *engine);
 

@@ -83,5 +83,7 @@ cdef extern from "apply.h" nogil:
     size_t lc_engine_transfer_count(const lc_engine *engine)
     size_t lc_engine_pending_count(const lc_engine *engine)
     uint64_t lc_engine_last_timestamp(const lc_engine *engine)
+    int lc_engine_set_rules(lc_engine *engine, uint32_t rules)
+    uint32_t lc_engine_rules(const lc_engine *engine)
     size_t lc_engine_memory_size(const lc_engine *engine)
     void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count, uint8_t *out)

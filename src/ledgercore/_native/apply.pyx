@@ -388,5 +388,16 @@ cdef class NativeEngine:
         return lc_engine_last_timestamp(self.engine)
 
     @property
+    def rules(self):
+        return lc_engine_rules(self.engine)
+
+    @rules.setter
+    def rules(self, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"rules: expected an int, got {type(value).__name__}")
+        if not 0 <= value < 2**32 or lc_engine_set_rules(self.engine, value) != LC_OK:
+            raise LedgerValueError(f"rules: expected 1 or 2, got {value}")
+
+    @property
     def memory_size(self):
         return lc_engine_memory_size(self.engine)

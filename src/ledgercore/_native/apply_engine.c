@@ -130,6 +130,8 @@ struct lc_engine {
     size_t undo_capacity;
     size_t pending_count;
     uint64_t last_timestamp_ns;
+    /* LC_RULES_*: the rules of the blocks being applied (see lc_engine_set_rules). */
+    uint32_t rules;
     /* The accounts the last transfer batch changed, for the caller's state tree: each applied
      * transfer's debit and credit rows (kept per transfer, since a failing linked chain undoes
      * its earlier transfers), then the rows of expired pending transfers. */
@@ -170,6 +172,7 @@ static int grow(void **array, size_t *capacity, size_t need, size_t item_size) {
 lc_engine *lc_engine_new(uint64_t seed0, uint64_t seed1) {
     lc_engine *e = calloc(1, sizeof(lc_engine));
     if (e == NULL) return NULL;
+    e->rules = LC_RULES_CURRENT;
     /* Account ids get their own seeds; the two tables of transfer ids share theirs, so that one
      * hash of a transfer id serves both. */
     int status = lc_idmap_init(&e->account_map, (const void *const *)&e->hot,
@@ -556,7 +559,9 @@ int lc_engine_create_accounts(lc_engine *e, const lc_account *accounts, size_t c
         int chain_open = linked && i == count - 1;
         uint8_t result;
         uint64_t hash = lc_idmap_hash(&e->account_map, a->id);
-        if (in_chain && c.broken) {
+        if (chain_open && e->rules == LC_RULES_1) {
+            result = LC_ACCOUNT_RESULT_LINKED_EVENT_CHAIN_OPEN;
+        } else if (in_chain && c.broken) {
             result = LC_ACCOUNT_RESULT_LINKED_EVENT_FAILED;
         } else if (chain_open) {
             result = LC_ACCOUNT_RESULT_LINKED_EVENT_CHAIN_OPEN;
@@ -601,6 +606,7 @@ static uint8_t check_post_or_void(const lc_engine *e, const lc_transfer *t, uint
      * pending amount itself: AMOUNT_MAX means "all" for a post only, so a void naming it is
      * refused like any amount above the pending one, and cannot pass for a void of another. */
     unsigned __int128 amount = t->amount;
+    if (e->rules == LC_RULES_1 && amount == LC_U128_MAX) amount = p->amount;
     if (t->flags & LC_TRANSFER_POST_PENDING) {
         if (amount == LC_U128_MAX) amount = p->amount;
         if (amount > p->amount) return LC_RESULT_AMOUNT_EXCEEDS_PENDING;
@@ -948,7 +954,9 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
                                        a.credit_candidate),
                       LC_IDMAP_NONE, 0, a.id_hash, 0};
         uint8_t result;
-        if (in_chain && c.broken) {
+        if (chain_open && e->rules == LC_RULES_1) {
+            result = LC_RESULT_LINKED_EVENT_CHAIN_OPEN;
+        } else if (in_chain && c.broken) {
             result = LC_RESULT_LINKED_EVENT_FAILED;
         } else if (chain_open) {
             result = LC_RESULT_LINKED_EVENT_CHAIN_OPEN;
@@ -1158,6 +1166,18 @@ int lc_engine_break_account_for_test(lc_engine *e, lc_u128 id, lc_u128 amount) {
 size_t lc_engine_account_count(const lc_engine *e) { return e->account_count; }
 size_t lc_engine_transfer_count(const lc_engine *e) { return e->transfer_count; }
 size_t lc_engine_pending_count(const lc_engine *e) { return e->pending_count; }
+int lc_engine_set_rules(lc_engine *e, uint32_t rules) {
+    LC_ASSERT(e != NULL);
+    if (rules != LC_RULES_1 && rules != LC_RULES_2) return LC_ERROR_ARGUMENT;
+    e->rules = rules;
+    return LC_OK;
+}
+
+uint32_t lc_engine_rules(const lc_engine *e) {
+    LC_ASSERT(e != NULL);
+    return e->rules;
+}
+
 uint64_t lc_engine_last_timestamp(const lc_engine *e) { return e->last_timestamp_ns; }
 
 size_t lc_engine_memory_size(const lc_engine *e) {
