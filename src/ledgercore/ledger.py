@@ -18,6 +18,21 @@ native engine (signatures marked as stored, each accepted transfer hashed into t
 state tree is rebuilt from the engine's accounts, and the results and both roots are compared
 with the store's. `verify_chain` recomputes everything from genesis, signatures included.
 
+Clocks: every block has a clock (ns since the epoch), the first timestamp it gives; a batch of n
+records takes that clock and the n - 1 nanoseconds after it, so timestamps strictly increase and
+`clock_ns` is the last one the head block gave (a batch that makes no block gives its timestamps
+back). By default (timestamp_ns=None) a block's clock is the wall
+clock; if the wall clock has stepped back behind clock_ns (a correction of a few milliseconds,
+say), blocks take clock_ns + 1 instead, running slightly ahead of the wall clock until it
+catches up, and nothing is refused. A clock the caller gives is never moved: one at or before
+clock_ns is refused, and so is one more than `CLOCK_AHEAD_MAX_NS` (a minute) ahead of the wall
+clock, since every later block and every pending timeout would follow it; either error says
+which numbers disagree and changes nothing. To import history with its own timestamps, give
+them in increasing order: past clocks pass as they are, and `Ledger.open(...,
+clock_ahead_max_ns=None)` lifts the bound for clocks ahead of this machine's (a simulation run
+ahead of time, say). Reopening and verify_chain apply each block at its header's clock, as it was
+given.
+
 Example:
     >>> import tempfile
     >>> from ledgercore import records
@@ -76,6 +91,13 @@ VERIFY_AHEAD_BATCHES = 2
 """Batches submit_many reads and queues for verification beyond the one it is applying."""
 VERIFY_LANES = 2
 """Batches submit_many verifies at once, each with every core."""
+CLOCK_AHEAD_MAX_NS = 60 * 1_000_000_000
+"""How far ahead of this machine's wall clock a caller's clock may be, in ns, by default.
+
+A block's clock becomes the clock of every later one that is not later still, and pending
+timeouts run by it, so a clock far ahead would cut every pending transfer short. A minute
+covers clocks that NTP keeps in step and the time a batch waits in a queue.
+"""
 
 
 class Ledger:
@@ -91,6 +113,8 @@ class Ledger:
         ...         ledger.head().height
         0
     """
+
+    _clock_ahead_max_ns: int | None = CLOCK_AHEAD_MAX_NS
 
     def __init__(self, store: Store, machine: Machine) -> None:
         """Use Ledger.open."""
@@ -113,6 +137,7 @@ class Ledger:
         create: bool = True,
         read_only: bool = False,
         verify_signatures: bool = True,
+        clock_ahead_max_ns: int | None = CLOCK_AHEAD_MAX_NS,
     ) -> Ledger:
         """Open a ledger's store (creating it if asked) and load it.
 
@@ -122,13 +147,18 @@ class Ledger:
             read_only: no lock, no writes; submit and create_accounts are refused.
             verify_signatures: verify every transfer's signature in submit; False only when the
                 caller verified them already.
+            clock_ahead_max_ns: how far ahead of the wall clock, in ns, a clock given to submit,
+                submit_many or create_accounts may be. None lifts the bound, for importing
+                history that carries its own timestamps, or a simulation run ahead of time;
+                clocks must still increase (see the module docstring).
 
         Returns:
             The open Ledger (a context manager; close() is idempotent).
 
         Raises:
-            TypeError: path is not a path.
-            LedgerValueError: no store at path and create is False (or read_only).
+            TypeError: path is not a path, or clock_ahead_max_ns is not an int or None.
+            LedgerValueError: no store at path and create is False (or read_only), or
+                clock_ahead_max_ns is negative.
             StoreLockedError: another writer holds the store.
             StoreCorruptedError: another format version, or a damaged store, saying what was
                 found and how to check it (`ledgercore verify PATH`).
@@ -141,9 +171,11 @@ class Ledger:
             ...     ledger.closed
             True
         """
+        ahead_max_ns = _check_ahead_max(clock_ahead_max_ns)
         store = Store.open(path, create=create, read_only=read_only)
         try:
             ledger = cls(store, Machine(verify_signatures=verify_signatures))
+            ledger._clock_ahead_max_ns = ahead_max_ns
             ledger._load()
         except BaseException:
             store.close()
@@ -288,14 +320,17 @@ class Ledger:
 
         Args:
             accounts: a 1-D ACCOUNT_DTYPE array or its bytes (see Engine.create_accounts).
-            timestamp_ns: the block's clock in ns (default: the wall clock); it never goes back.
+            timestamp_ns: the block's clock in ns (default: the wall clock); it must be past
+                clock_ns and not too far ahead of the wall clock (see the module docstring).
+                The i-th account gets the timestamp timestamp_ns + i.
 
         Returns:
             (results, header): a CreateAccountResult per account, and the new block's header,
             or None when no account was created (no block is made then).
 
         Raises:
-            TypeError, LedgerValueError: a bad argument, or a read-only ledger; nothing changed.
+            TypeError, LedgerValueError: a bad argument (a clock behind clock_ns or too far
+                ahead included), or a read-only ledger; nothing changed.
             LedgerError: an earlier write failed; reopen the ledger.
 
         Example:
@@ -312,7 +347,7 @@ class Ledger:
         """
         self._check_writable()
         array = records.as_records(accounts, records.ACCOUNT_DTYPE, "accounts")
-        base = self._machine.clock(_check_clock(timestamp_ns))
+        base = self._next_clock(_check_clock(timestamp_ns), "timestamp_ns")
         if len(array) == 0:
             return numpy.zeros(0, records.RESULT_DTYPE), None
         step = self._machine.accounts(array, base)
@@ -332,7 +367,9 @@ class Ledger:
         Args:
             transfers: a 1-D TRANSFER_DTYPE array or its bytes, each signed over
                 records.signing_bytes by its debit account's owner.
-            timestamp_ns: the block's clock in ns (default: the wall clock); it never goes back.
+            timestamp_ns: the block's clock in ns (default: the wall clock); it must be past
+                clock_ns and not too far ahead of the wall clock (see the module docstring).
+                The i-th transfer gets the timestamp timestamp_ns + i.
             timings: if given, filled with the seconds of each stage: "decode", "verify",
                 "apply", "hash", "merkle", "persist".
 
@@ -341,7 +378,8 @@ class Ledger:
             None when the batch changed nothing (see the module docstring).
 
         Raises:
-            TypeError, LedgerValueError: a bad argument, or a read-only ledger; nothing changed.
+            TypeError, LedgerValueError: a bad argument (a clock behind clock_ns or too far
+                ahead included), or a read-only ledger; nothing changed.
             InvariantError: the engine found an invariant broken; the batch was undone.
             LedgerError: an earlier write failed; reopen the ledger.
 
@@ -364,6 +402,32 @@ class Ledger:
             timings.update(stages)
         return results, header
 
+    def _next_clock(self, timestamp_ns: int | None, name: str) -> int:
+        """The clock of the next block: the wall clock, or one past clock_ns while the wall
+        clock is behind it; or the caller's clock, refused unless it is past clock_ns and at
+        most clock_ahead_max_ns ahead of the wall clock."""
+        last = self._machine.engine.last_timestamp_ns
+        now = time.time_ns()
+        if timestamp_ns is None:
+            return max(now, last + 1)
+        if timestamp_ns <= last:
+            raise LedgerValueError(
+                f"{name}: {timestamp_ns} is not after the ledger's clock, clock_ns = {last} (the "
+                "last timestamp it gave: a batch of n records takes its clock and the n - 1 "
+                "nanoseconds after it); give a later clock, or None for the wall clock; nothing "
+                "was changed"
+            )
+        bound = self._clock_ahead_max_ns
+        if bound is not None and timestamp_ns - now > bound:
+            raise LedgerValueError(
+                f"{name}: {timestamp_ns} is {timestamp_ns - now} ns (about "
+                f"{(timestamp_ns - now) // 1_000_000_000} s) ahead of the wall clock {now}, "
+                f"more than clock_ahead_max_ns = {bound}; check the caller's clock, or open the "
+                "ledger with clock_ahead_max_ns=None to import history with its own timestamps; "
+                "nothing was changed"
+            )
+        return timestamp_ns
+
     def submit_many(
         self,
         batches: Iterable[Any],
@@ -385,7 +449,8 @@ class Ledger:
             batches: an iterable of TRANSFER_DTYPE arrays (or their bytes), read up to
                 VERIFY_AHEAD_BATCHES ahead of the one being applied.
             timestamps_ns: each batch's clock in ns (None entries, or None for all: the wall
-                clock); it never goes back.
+                clock), checked as submit checks it when the batch is applied: past clock_ns
+                as the batches before it left it, and not too far ahead of the wall clock.
             timings: if given, a dict per batch is appended, with the seconds of "decode",
                 "verify" (the wait for its signatures, on the critical path), "apply", "hash",
                 "merkle", "persist", and "verify_overlapped" (the whole verification, mostly
@@ -446,7 +511,7 @@ class Ledger:
             try:
                 array = records.as_records(batch, records.TRANSFER_DTYPE, "transfers")
                 try:
-                    clock = _check_clock(next(clocks))
+                    clock = _check_clock(next(clocks), f"timestamps_ns[{number}]")
                 except StopIteration:
                     raise LedgerValueError(
                         f"timestamps_ns: ran out at batch {number}; give one per batch"
@@ -461,6 +526,7 @@ class Ledger:
             queued = _Queued(array, clock, None, started, decoded - started)
             queued.gather = time.perf_counter() - decoded
             queued.account_count = engine.account_count
+            queued.number = number
             if check is not None:
                 assert queue is not None
                 check.start(queue)
@@ -486,7 +552,9 @@ class Ledger:
                 check = self._regathered(queued.array, check)
             stages["verify"] = queued.gather + time.perf_counter() - waited
             stages["verify_overlapped"] = queued.gather + check.seconds
-        results, header = self._submit_array(queued.array, queued.clock, check, stages)
+        results, header = self._submit_array(
+            queued.array, queued.clock, check, stages, f"timestamps_ns[{queued.number}]"
+        )
         if timings is not None:
             stages["latency"] = time.perf_counter() - queued.started
             timings.append(stages)
@@ -508,10 +576,11 @@ class Ledger:
         clock: int | None,
         check: SignatureCheck | None,
         stages: dict[str, float],
+        clock_name: str = "timestamp_ns",
     ) -> tuple[numpy.ndarray, BlockHeader | None]:
         """Apply one decoded batch (with its signatures checked already, if check is given),
         then commit its block; stages gains the seconds of each step."""
-        base = self._machine.clock(clock)
+        base = self._next_clock(clock, clock_name)
         if len(array) == 0:
             return numpy.zeros(0, records.RESULT_DTYPE), None
         steps: dict[str, float] = {}
@@ -604,6 +673,21 @@ class Ledger:
         """
         self._check_open()
         return self._store.head()
+
+    @property
+    def clock_ns(self) -> int:
+        """The ledger's clock in ns: the last timestamp its head block gave; 0 for a new
+        ledger. A clock given to submit or create_accounts must be past it.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.clock_ns
+            0
+        """
+        self._check_open()
+        return self._machine.engine.last_timestamp_ns
 
     def block(self, height: int) -> BlockHeader:
         """The header of the block at `height`.
@@ -1097,6 +1181,7 @@ class _Queued:
     decode: float
     gather: float = 0.0
     account_count: int = 0
+    number: int = 0
 
 
 def _read_ahead(
@@ -1134,11 +1219,27 @@ def _body_refused(store: Store, height: int) -> StoreCorruptedError:
     )
 
 
-def _check_clock(timestamp_ns: int | None) -> int | None:
+def _check_clock(timestamp_ns: int | None, name: str = "timestamp_ns") -> int | None:
     if timestamp_ns is None:
         return None
     if isinstance(timestamp_ns, bool) or not isinstance(timestamp_ns, int):
-        raise TypeError(f"timestamp_ns: expected an int, got {type(timestamp_ns).__name__}")
+        raise TypeError(f"{name}: expected an int, got {type(timestamp_ns).__name__}")
     if not 0 <= timestamp_ns < 2**64:
-        raise LedgerValueError(f"timestamp_ns: {timestamp_ns} is outside [0, 2^64)")
+        raise LedgerValueError(f"{name}: {timestamp_ns} is outside [0, 2^64)")
     return timestamp_ns
+
+
+def _check_ahead_max(clock_ahead_max_ns: int | None) -> int | None:
+    if clock_ahead_max_ns is None:
+        return None
+    if isinstance(clock_ahead_max_ns, bool) or not isinstance(clock_ahead_max_ns, int):
+        raise TypeError(
+            f"clock_ahead_max_ns: expected an int (ns) or None, got "
+            f"{type(clock_ahead_max_ns).__name__}"
+        )
+    if clock_ahead_max_ns < 0:
+        raise LedgerValueError(
+            f"clock_ahead_max_ns: {clock_ahead_max_ns} is negative; give the ns a clock may be "
+            "ahead of the wall clock, or None for no bound"
+        )
+    return clock_ahead_max_ns

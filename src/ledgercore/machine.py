@@ -122,7 +122,12 @@ class Machine:
 
     def clock(self, timestamp_ns: int | None) -> int:
         """The first timestamp the next batch gets: the caller's clock (default the wall clock)
-        or one past the last timestamp given, whichever is later."""
+        or one past the last timestamp given, whichever is later.
+
+        This is the engine's rule, which a stored block's clock must already satisfy (verify
+        checks that it gives the header's clock back); a live ledger refuses a caller's clock
+        that would be moved (Ledger's clock rules) rather than move it.
+        """
         now = time.time_ns() if timestamp_ns is None else timestamp_ns
         return max(now, self.engine.last_timestamp_ns + 1)
 
@@ -130,10 +135,14 @@ class Machine:
 
     def accounts(self, array: numpy.ndarray, base_ns: int, *, commit: bool = True) -> Step:
         """Create a batch of accounts at clock base_ns; with commit, extend the state tree."""
+        last_ns = self.engine.last_timestamp_ns
         results = self.engine.create_accounts(array, timestamp_ns=base_ns)
         step = Step(results=results, base_ns=base_ns)
         accepted = numpy.flatnonzero(results == 0)
         if len(accepted) == 0:
+            # No block: its timestamps are given back, as a replay of the blocks never takes
+            # them, so that the clock (and the clocks it refuses) is the blocks' own.
+            self.engine.rewind_clock(last_ns)
             return step
         ids = numpy.ascontiguousarray(array["id"][accepted])
         created = self.engine.lookup_accounts(ids)
@@ -169,6 +178,7 @@ class Machine:
         tree (without, it is built once at the end: `build_state`). A finished
         signature_check of this batch stands in for verifying its signatures here.
         """
+        last_ns = self.engine.last_timestamp_ns
         due = self._pop_due(base_ns)
         if stored_results is not None:
             results = self.engine.submit(
@@ -189,6 +199,8 @@ class Machine:
         step.transfer_count = len(accepted)
         step.changed = bool(len(accepted) or len(due) or (results >= _FIRST_STATEFUL).any())
         if not step.changed:
+            # No block: its timestamps are given back (see accounts).
+            self.engine.rewind_clock(last_ns)
             return step
         timestamps = numpy.uint64(base_ns) + accepted.astype("<u8")
         self.log_timestamps.append(timestamps)

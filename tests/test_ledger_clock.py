@@ -1,0 +1,238 @@
+"""Clocks that cannot be bent.
+
+A clock the caller gives is taken as it is or refused: never moved past the head, never far
+ahead of the wall clock unless the ledger was opened to import history.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy
+import pytest
+from ledger_traffic import Traffic
+
+from ledgercore import records
+from ledgercore.errors import LedgerValueError
+from ledgercore.ledger import CLOCK_AHEAD_MAX_NS, Ledger
+from ledgercore.records import TransferFlags as TF
+from ledgercore.records import TransferResult as TR
+
+SECOND = 10**9
+T0 = 1_700_000_000 * SECOND
+YEAR = 365 * 24 * 3600 * SECOND
+
+
+def opened(tmp_path, **options) -> tuple[Ledger, Traffic]:
+    """A ledger with four accounts created at T0 (timestamps T0 .. T0 + 3)."""
+    traffic = Traffic(4, seed=3)
+    ledger = Ledger.open(tmp_path / "ledger", **options)
+    results, _ = ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
+    assert results.tolist() == [0] * 4
+    return ledger, traffic
+
+
+def state(ledger: Ledger, traffic: Traffic) -> tuple:
+    return ledger.head(), ledger.clock_ns, ledger.balances(traffic.account_ids).tobytes()
+
+
+def signed(traffic: Traffic, **row: int) -> numpy.ndarray:
+    """One transfer from account 1 to account 2, signed by account 1's owner."""
+    batch = records.transfers(
+        [dict(debit_account_id=1, credit_account_id=2, amount=40, ledger=1, code=1, **row)]
+    )
+    traffic.sign(batch)
+    return batch
+
+
+def pending_hold(traffic: Traffic, transfer_id: int, timeout_s: int) -> numpy.ndarray:
+    return signed(traffic, id=transfer_id, flags=TF.pending, timeout_s=timeout_s)
+
+
+def post_of(traffic: Traffic, transfer_id: int, pending_id: int) -> numpy.ndarray:
+    return signed(traffic, id=transfer_id, pending_id=pending_id, flags=TF.post_pending)
+
+
+def newcomer() -> numpy.ndarray:
+    """An account no other test creates (id 99)."""
+    return records.accounts(
+        [dict(id=99, ledger=1, code=1, owner_key=Traffic(1).keys[0].public_key)]
+    )
+
+
+def debits_pending(ledger: Ledger, account_id: int = 1) -> int:
+    return records.to_dicts(ledger.balances([account_id]))[0]["debits_pending"]
+
+
+# ---------------------------------------------------------------------------- clocks behind
+
+
+def test_an_explicit_clock_behind_the_head_is_refused_and_changes_nothing(tmp_path):
+    ledger, traffic = opened(tmp_path)
+    with ledger:
+        batch = traffic.batch(3, refused=False, pending=False)
+        results, header = ledger.submit(batch, timestamp_ns=T0 + 10 * SECOND)
+        assert results.tolist() == [0, 0, 0] and header.timestamp_ns == T0 + 10 * SECOND
+        before = state(ledger, traffic)
+        assert ledger.clock_ns == T0 + 10 * SECOND + 2
+        later = traffic.batch(2, refused=False, pending=False)
+        for clock in (1, T0, T0 + 10 * SECOND, T0 + 10 * SECOND + 2):
+            with pytest.raises(LedgerValueError) as refused:
+                ledger.submit(later, timestamp_ns=clock)
+            message = str(refused.value)
+            assert f"timestamp_ns: {clock} is not after the ledger's clock" in message
+            assert f"clock_ns = {T0 + 10 * SECOND + 2}" in message
+            assert state(ledger, traffic) == before
+        with pytest.raises(LedgerValueError, match="not after the ledger's clock"):
+            ledger.create_accounts(newcomer(), timestamp_ns=T0 + 1)
+        assert state(ledger, traffic) == before
+        # The refused batch was not spent: it applies as it is at a later clock.
+        results, header = ledger.submit(later, timestamp_ns=T0 + 11 * SECOND)
+        assert results.tolist() == [0, 0] and header.timestamp_ns == T0 + 11 * SECOND
+        assert ledger.verify_chain(progress=False).ok
+
+
+def test_a_batch_takes_its_clock_and_the_nanoseconds_after_it(tmp_path):
+    ledger, traffic = opened(tmp_path)
+    with ledger:
+        base = T0 + 5 * SECOND
+        ledger.submit(traffic.batch(4, refused=False, pending=False), timestamp_ns=base)
+        following = traffic.batch(1, refused=False, pending=False)
+        with pytest.raises(LedgerValueError, match=f"{base + 3} is not after"):
+            ledger.submit(following, timestamp_ns=base + 3)
+        results, header = ledger.submit(following, timestamp_ns=base + 4)
+        assert results.tolist() == [0] and header.timestamp_ns == base + 4
+        stamps = ledger.lookup_transfers(records.u128(following["id"]))["timestamp"]
+        assert stamps.tolist() == [base + 4]
+
+
+def test_submit_many_refuses_a_clock_behind_the_batch_before_it(tmp_path):
+    ledger, traffic = opened(tmp_path)
+    with ledger:
+        batches = [traffic.batch(5, refused=False, pending=False) for _ in range(3)]
+        clocks = [T0 + SECOND, T0 + SECOND + 4, T0 + 2 * SECOND]
+        heights = []
+        with pytest.raises(LedgerValueError) as refused:
+            for _, header in ledger.submit_many(batches, timestamps_ns=clocks):
+                heights.append(header.height)
+        assert str(refused.value).startswith(f"timestamps_ns[1]: {T0 + SECOND + 4} is not after")
+        assert heights == [2] and ledger.head().height == 2
+        assert ledger.clock_ns == T0 + SECOND + 4
+        # Neither the refused batch nor the one behind it was applied.
+        assert len(ledger.lookup_transfers(records.u128(batches[2]["id"]))) == 0
+
+
+def test_a_batch_that_makes_no_block_gives_its_timestamps_back(tmp_path):
+    ledger, traffic = opened(tmp_path)
+    with ledger:
+        refused = traffic.batch(3, refused=False, pending=False)
+        refused["signature"][:, 0] ^= 1
+        results, header = ledger.submit(refused, timestamp_ns=T0 + SECOND)
+        assert set(results.tolist()) == {TR.bad_signature} and header is None
+        assert ledger.clock_ns == T0 + 3
+        results, header = ledger.create_accounts(traffic.accounts(), timestamp_ns=T0 + SECOND)
+        assert set(results.tolist()) == {records.CreateAccountResult.exists} and header is None
+        assert ledger.clock_ns == T0 + 3
+        good = traffic.batch(2, refused=False, pending=False)
+        _, header = ledger.submit(good, timestamp_ns=T0 + SECOND)
+        assert header.timestamp_ns == T0 + SECOND
+    with Ledger.open(tmp_path / "ledger") as reopened:
+        assert reopened.clock_ns == T0 + SECOND + 1
+
+
+# ---------------------------------------------------------------------------- clocks ahead
+
+
+def test_a_clock_far_ahead_of_the_wall_clock_is_refused(tmp_path):
+    ledger, traffic = opened(tmp_path)
+    with ledger:
+        before = state(ledger, traffic)
+        ahead = time.time_ns() + 10 * YEAR
+        with pytest.raises(LedgerValueError) as refused:
+            ledger.submit(traffic.batch(2, refused=False), timestamp_ns=ahead)
+        message = str(refused.value)
+        assert f"timestamp_ns: {ahead} is " in message and "ahead of the wall clock" in message
+        assert f"clock_ahead_max_ns = {CLOCK_AHEAD_MAX_NS}" in message
+        assert "clock_ahead_max_ns=None" in message  # how to import history
+        with pytest.raises(LedgerValueError, match="ahead of the wall clock"):
+            ledger.create_accounts(newcomer(), timestamp_ns=ahead)
+        assert state(ledger, traffic) == before
+        # Within the bound, a clock ahead of the wall clock is taken as it is.
+        near = time.time_ns() + CLOCK_AHEAD_MAX_NS // 2
+        _, header = ledger.submit(traffic.batch(2, refused=False), timestamp_ns=near)
+        assert header.timestamp_ns == near
+
+
+def test_clock_ahead_max_ns_sets_the_bound(tmp_path):
+    hour = 3600 * SECOND
+    ledger, traffic = opened(tmp_path, clock_ahead_max_ns=2 * hour)
+    with ledger:
+        clock = time.time_ns() + hour
+        _, header = ledger.submit(traffic.batch(2, refused=False), timestamp_ns=clock)
+        assert header.timestamp_ns == clock
+        with pytest.raises(LedgerValueError, match=f"clock_ahead_max_ns = {2 * hour}"):
+            ledger.submit(traffic.batch(2), timestamp_ns=time.time_ns() + 3 * hour)
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        (-1, LedgerValueError, "clock_ahead_max_ns: -1 is negative"),
+        (1.5, TypeError, "clock_ahead_max_ns: expected an int .ns. or None, got float"),
+        (True, TypeError, "got bool"),
+    ],
+)
+def test_a_bad_clock_ahead_max_ns_is_refused_before_the_store_is_touched(
+    tmp_path, value, error, message
+):
+    with pytest.raises(error, match=message):
+        Ledger.open(tmp_path / "ledger", clock_ahead_max_ns=value)
+    assert not os.path.exists(tmp_path / "ledger")
+
+
+def test_a_wall_clock_behind_the_head_continues_one_past_it(tmp_path):
+    """The wall clock falls behind the head when it steps back, or as here when a block was
+    given a clock ahead of it: wall-clock blocks then take clock_ns + 1, and nothing fails."""
+    ledger, traffic = opened(tmp_path, clock_ahead_max_ns=None)
+    with ledger:
+        ahead = time.time_ns() + YEAR
+        ledger.submit(traffic.batch(3, refused=False, pending=False), timestamp_ns=ahead)
+        _, header = ledger.submit(traffic.batch(2, refused=False, pending=False))
+        assert header.timestamp_ns == ahead + 3
+        assert ledger.clock_ns == ahead + 4
+
+
+# ---------------------------------------------------------------------------- importing history
+
+
+def test_history_is_imported_with_its_own_timestamps(tmp_path):
+    past = 978_307_200 * SECOND  # 2001-01-01
+    traffic = Traffic(4, seed=3)
+    future = time.time_ns() + 10 * YEAR
+    with Ledger.open(tmp_path / "ledger", clock_ahead_max_ns=None) as ledger:
+        _, header = ledger.create_accounts(traffic.accounts(), timestamp_ns=past)
+        assert header.timestamp_ns == past
+        batch = traffic.batch(3, refused=False, pending=False)
+        _, header = ledger.submit(batch, timestamp_ns=past + YEAR)
+        stamps = ledger.lookup_transfers(records.u128(batch["id"]))["timestamp"].tolist()
+        assert stamps == [past + YEAR, past + YEAR + 1, past + YEAR + 2]
+        # Without the bound, a clock ahead of the wall clock is taken too...
+        _, header = ledger.submit(traffic.batch(2, refused=False), timestamp_ns=future)
+        assert header.timestamp_ns == future
+        # ...and clocks must still increase.
+        with pytest.raises(LedgerValueError, match="not after the ledger's clock"):
+            ledger.submit(traffic.batch(2, refused=False), timestamp_ns=future)
+        assert ledger.verify_chain(progress=False).ok
+    # Reopened with the default bound, the store keeps its clock: wall-clock blocks follow it.
+    with Ledger.open(tmp_path / "ledger") as reopened:
+        assert reopened.clock_ns == future + 1
+        _, header = reopened.submit(traffic.batch(2, refused=False, pending=False))
+        assert header.timestamp_ns == future + 2
+
+
+def test_past_clocks_need_no_lifted_bound(tmp_path):
+    ledger, traffic = opened(tmp_path)  # T0 lies in 2023
+    with ledger:
+        _, header = ledger.submit(traffic.batch(2, refused=False), timestamp_ns=T0 + YEAR)
+        assert header.timestamp_ns == T0 + YEAR
