@@ -1,7 +1,9 @@
-"""Clocks that cannot be bent.
+"""Clocks that cannot be bent, and expiry as a block of its own.
 
 A clock the caller gives is taken as it is or refused: never moved past the head, never far
-ahead of the wall clock unless the ledger was opened to import history.
+ahead of the wall clock unless the ledger was opened to import history. Pending transfers whose
+timeout lapsed leave the balances when expire() makes a block of their expiry, and that block
+replays the same way on reopening and in verify_chain.
 """
 
 from __future__ import annotations
@@ -157,6 +159,10 @@ def test_a_clock_far_ahead_of_the_wall_clock_is_refused(tmp_path):
         assert "clock_ahead_max_ns=None" in message  # how to import history
         with pytest.raises(LedgerValueError, match="ahead of the wall clock"):
             ledger.create_accounts(newcomer(), timestamp_ns=ahead)
+        with pytest.raises(
+            LedgerValueError, match=r"now_ns: \d+ is \d+ ns .* ahead of the wall clock"
+        ):
+            ledger.expire(ahead)
         assert state(ledger, traffic) == before
         # Within the bound, a clock ahead of the wall clock is taken as it is.
         near = time.time_ns() + CLOCK_AHEAD_MAX_NS // 2
@@ -201,6 +207,7 @@ def test_a_wall_clock_behind_the_head_continues_one_past_it(tmp_path):
         _, header = ledger.submit(traffic.batch(2, refused=False, pending=False))
         assert header.timestamp_ns == ahead + 3
         assert ledger.clock_ns == ahead + 4
+        assert ledger.expire() == (0, None)
 
 
 # ---------------------------------------------------------------------------- importing history
@@ -236,3 +243,102 @@ def test_past_clocks_need_no_lifted_bound(tmp_path):
     with ledger:
         _, header = ledger.submit(traffic.batch(2, refused=False), timestamp_ns=T0 + YEAR)
         assert header.timestamp_ns == T0 + YEAR
+
+
+# ---------------------------------------------------------------------------- expiry
+
+
+def test_expire_makes_lapsed_pending_transfers_leave_balances(tmp_path):
+    ledger, traffic = opened(tmp_path)
+    with ledger:
+        hold = pending_hold(traffic, 50, timeout_s=5)
+        results, _ = ledger.submit(hold, timestamp_ns=T0 + SECOND)
+        assert results.tolist() == [0]
+        assert debits_pending(ledger) == 40
+        # Lapsed at T0 + 6 s, but no block has reached that clock: still counted.
+        expired, header = ledger.expire(T0 + 7 * SECOND)
+        assert expired == 1
+        assert header.kind.name == "transfers" and header.timestamp_ns == T0 + 7 * SECOND
+        assert (header.record_count, header.transfer_count) == (0, 0)
+        assert header.height == ledger.head().height == 3
+        assert debits_pending(ledger) == 0
+        assert records.to_dicts(ledger.balances([2]))[0]["credits_pending"] == 0
+        assert ledger.clock_ns == T0 + 7 * SECOND
+        results, _ = ledger.submit(post_of(traffic, 51, 50), timestamp_ns=T0 + 8 * SECOND)
+        assert results.tolist() == [TR.pending_transfer_expired]
+        assert ledger.check_invariants()[1] == (0, 0, 0, 0)
+        assert ledger.verify_chain(progress=False).ok
+
+
+def test_expire_with_nothing_due_makes_no_block(tmp_path):
+    ledger, traffic = opened(tmp_path)
+    with ledger:
+        assert ledger.expire() == (0, None)
+        ledger.submit(pending_hold(traffic, 50, timeout_s=5), timestamp_ns=T0 + SECOND)
+        posted = pending_hold(traffic, 60, timeout_s=5)
+        ledger.submit(posted, timestamp_ns=T0 + 2 * SECOND)
+        posting = ledger.submit(post_of(traffic, 61, 60), timestamp_ns=T0 + 3 * SECOND)
+        assert posting[0].tolist() == [0]
+        before = state(ledger, traffic)
+        # Before the first timeout lapses (T0 + 6 s) nothing is due.
+        assert ledger.expire(T0 + 6 * SECOND - 1) == (0, None)
+        assert state(ledger, traffic) == before
+        # The first lapses; the second was posted, and its lapsed timeout expires nothing.
+        assert ledger.expire(T0 + 6 * SECOND)[0] == 1
+        after = state(ledger, traffic)
+        assert ledger.expire(T0 + 9 * SECOND) == (0, None)
+        assert state(ledger, traffic) == after
+        assert ledger.verify_chain(progress=False).ok
+
+
+def test_expire_refuses_a_clock_behind_the_head(tmp_path):
+    ledger, traffic = opened(tmp_path)
+    with ledger:
+        ledger.submit(pending_hold(traffic, 50, timeout_s=1), timestamp_ns=T0 + 9 * SECOND)
+        before = state(ledger, traffic)
+        with pytest.raises(LedgerValueError, match=f"now_ns: {T0 + 9 * SECOND} is not after"):
+            ledger.expire(T0 + 9 * SECOND)
+        with pytest.raises(TypeError, match="now_ns: expected an int, got float"):
+            ledger.expire(1.0e18)
+        assert state(ledger, traffic) == before
+
+
+def test_a_read_only_ledger_refuses_expire(tmp_path):
+    ledger, _ = opened(tmp_path)
+    ledger.close()
+    reader = Ledger.open(tmp_path / "ledger", read_only=True)
+    with reader, pytest.raises(LedgerValueError, match="read-only"):
+        reader.expire()
+
+
+@pytest.mark.parametrize("reopen", ["snapshot", "blocks"])
+def test_a_block_of_expiries_replays_on_reopening_and_in_verify_chain(tmp_path, reopen):
+    """Two ledgers take the same calls; one is closed after a block of expiries and reopened
+    (from its snapshot, or by applying its blocks again), and both go on alike."""
+    ledgers, traffics = [], []
+    for name in ("kept", "reopened"):
+        ledger, traffic = opened(tmp_path / name)
+        ledger.submit(traffic.batch(30), timestamp_ns=T0 + SECOND)
+        ledger.submit(pending_hold(traffic, 10**6, timeout_s=5), timestamp_ns=T0 + 2 * SECOND)
+        expired, header = ledger.expire(T0 + 60 * SECOND)
+        assert expired >= 1 and header is not None
+        ledgers.append(ledger)
+        traffics.append(traffic)
+    kept, closing = ledgers
+    try:
+        # Never closed before, it has no older snapshot to fall back on.
+        closing.close(snapshot=reopen == "snapshot")
+        reopened = Ledger.open(tmp_path / "reopened" / "ledger")
+        ledgers[1] = reopened
+        assert reopened.opened_from == reopen
+        assert state(reopened, traffics[1]) == state(kept, traffics[0])
+        assert reopened.verify_chain(progress=False).ok
+        answers = []
+        for ledger, traffic in zip(ledgers, traffics, strict=True):
+            results, header = ledger.submit(traffic.batch(20), timestamp_ns=T0 + 61 * SECOND)
+            expiry = ledger.expire(T0 + 7200 * SECOND)
+            answers.append((results.tolist(), header, expiry, state(ledger, traffic)))
+        assert answers[0] == answers[1]
+    finally:
+        for ledger in ledgers:
+            ledger.close()

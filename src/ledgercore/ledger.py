@@ -33,6 +33,12 @@ clock_ahead_max_ns=None)` lifts the bound for clocks ahead of this machine's (a 
 ahead of time, say). Reopening and verify_chain apply each block at its header's clock, as it was
 given.
 
+Expiry: a pending transfer with a timeout expires at its timestamp plus timeout_s seconds; its
+reservation is released by the first block whose clock has reached that: a transfers batch
+(before its first transfer) or `expire()`, which makes a block of expiries alone (a transfers
+block with no records). Until then reads still count it as pending (a post or void of it is
+refused as expired all the same).
+
 Example:
     >>> import tempfile
     >>> from ledgercore import records
@@ -148,9 +154,9 @@ class Ledger:
             verify_signatures: verify every transfer's signature in submit; False only when the
                 caller verified them already.
             clock_ahead_max_ns: how far ahead of the wall clock, in ns, a clock given to submit,
-                submit_many or create_accounts may be. None lifts the bound, for importing
-                history that carries its own timestamps, or a simulation run ahead of time;
-                clocks must still increase (see the module docstring).
+                submit_many, create_accounts or expire may be. None lifts the bound, for
+                importing history that carries its own timestamps, or a simulation run ahead
+                of time; clocks must still increase (see the module docstring).
 
         Returns:
             The open Ledger (a context manager; close() is idempotent).
@@ -401,6 +407,62 @@ class Ledger:
         if timings is not None:
             timings.update(stages)
         return results, header
+
+    def expire(self, now_ns: int | None = None) -> tuple[int, BlockHeader | None]:
+        """Expire the pending transfers whose timeout has lapsed, in a block of expiries.
+
+        A transfers batch expires what is due at its clock before its first transfer; this
+        does it without one, so that `balances` stop counting reservations that have lapsed.
+        The block is a transfers block with no records (record_count and transfer_count 0) at
+        clock now_ns; replaying it (reopening, verify_chain) expires the same transfers.
+
+        Args:
+            now_ns: the clock in ns (default: the wall clock); the same rules as submit's
+                timestamp_ns: past clock_ns, and not too far ahead of the wall clock.
+
+        Returns:
+            (expired, header): how many pending transfers expired, and the new block's
+            header, or (0, None) when none was due (no block is made, nothing changes).
+
+        Raises:
+            TypeError, LedgerValueError: a bad clock, or a read-only ledger; nothing changed.
+            LedgerError: an earlier write failed; reopen the ledger.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> payer = SigningKey.from_seed(b"p" * 32)
+            >>> second = 1_000_000_000
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         _ = ledger.create_accounts(records.accounts([
+            ...             dict(id=n, ledger=1, code=1, owner_key=payer.public_key)
+            ...             for n in (1, 2)]), timestamp_ns=1_700_000_000 * second)
+            ...         hold = records.transfers([dict(id=5, debit_account_id=1,
+            ...             credit_account_id=2, amount=40, ledger=1, code=1,
+            ...             flags=records.TransferFlags.pending, timeout_s=60)])
+            ...         hold["signature"] = payer.sign_many(records.signing_bytes(hold))
+            ...         _ = ledger.submit(hold, timestamp_ns=1_700_000_010 * second)
+            ...         early = ledger.expire(1_700_000_020 * second)
+            ...         expired, header = ledger.expire(1_700_000_070 * second)
+            ...         pending = records.to_dicts(ledger.balances([1]))[0]["debits_pending"]
+            >>> early, expired, header.record_count, pending
+            ((0, None), 1, 0, 0)
+        """
+        self._check_writable()
+        base = self._next_clock(_check_clock(now_ns, "now_ns"), "now_ns")
+        try:
+            step = self._machine.expire(base)
+        except LedgerError:
+            raise
+        except BaseException as error:
+            self._broken = error
+            raise
+        if not step.changed:
+            return 0, None
+        empty = numpy.zeros(0, records.TRANSFER_DTYPE)
+        return step.expired_count, self._commit(BlockKind.transfers, empty, step, {})
 
     def _next_clock(self, timestamp_ns: int | None, name: str) -> int:
         """The clock of the next block: the wall clock, or one past clock_ns while the wall
@@ -676,8 +738,12 @@ class Ledger:
 
     @property
     def clock_ns(self) -> int:
-        """The ledger's clock in ns: the last timestamp its head block gave; 0 for a new
-        ledger. A clock given to submit or create_accounts must be past it.
+        """The ledger's clock in ns: the last timestamp its head block gave (a record's, or a
+        block of expiries' clock); 0 for a new ledger. A clock given to submit, create_accounts
+        or expire must be past it. Reads (balances, lookup_accounts) show the ledger as of this
+        clock, with one lag: a pending transfer whose timeout lapsed after the last transfers
+        block or block of expiries began still counts as pending until expire() (or the next
+        batch) makes a block of its expiry.
 
         Example:
             >>> import tempfile
@@ -756,6 +822,8 @@ class Ledger:
     def lookup_accounts(self, ids: _U128_IDS) -> numpy.ndarray:
         """The accounts with these ids as of the head, in the order asked; unknown ids left out.
 
+        Their pending balances are as of clock_ns: see there for lapsed pending transfers.
+
         Args:
             ids: ints, or an (n, 2) uint64 lane array.
 
@@ -782,6 +850,9 @@ class Ledger:
 
     def balances(self, ids: _U128_IDS) -> numpy.ndarray:
         """The four balances of each account as of the head, aligned with `ids`.
+
+        The pending ones are as of clock_ns: a pending transfer whose timeout has lapsed since
+        still counts until `expire()` (or the next batch) makes a block of its expiry.
 
         Args:
             ids: ints, or an (n, 2) uint64 lane array.

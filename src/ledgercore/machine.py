@@ -61,6 +61,8 @@ class Step:
     new_account_ids: numpy.ndarray = field(default_factory=lambda: _EMPTY_IDS)
     changed: bool = False
     """True if the batch changed the ledger's state, so that it must become a block."""
+    expired_count: int = 0
+    """Pending transfers that expired in a block of expiries (see `Machine.expire`)."""
 
 
 def _distinct_ids(ids: numpy.ndarray) -> numpy.ndarray:
@@ -177,7 +179,11 @@ class Machine:
         appended to the log; with commit, the changed accounts are also rehashed in the state
         tree (without, it is built once at the end: `build_state`). A finished
         signature_check of this batch stands in for verifying its signatures here.
+
+        An empty batch is a block of expiries: see `expire`.
         """
+        if len(array) == 0:
+            return self.expire(base_ns, commit=commit)
         last_ns = self.engine.last_timestamp_ns
         due = self._pop_due(base_ns)
         if stored_results is not None:
@@ -230,6 +236,31 @@ class Machine:
         if timings is not None:
             timings["hash"] = hashed - started
             timings["merkle"] = time.perf_counter() - hashed
+        return step
+
+    def expire(self, base_ns: int, *, commit: bool = True) -> Step:
+        """Expire the pending transfers due at clock base_ns, as a batch at that clock would
+        before its first transfer, with no batch: a block of expiries, stored as a transfers
+        block with no records, which is how a replay (a transfers body with no records) comes
+        back here.
+
+        The step changes the ledger only if some pending transfer expired; base_ns is then the
+        engine's last timestamp. Otherwise nothing is changed, the schedule of expiries
+        included, so that a ledger reopened from its blocks is this one.
+        """
+        step = Step(results=numpy.zeros(0, records.RESULT_DTYPE), base_ns=base_ns)
+        step.expired_count = self.engine.expire(base_ns)
+        if step.expired_count == 0:
+            return step
+        step.changed = True
+        # The engine expired what was due; these are the same entries, dropped from the
+        # schedule the next batch reads (posted or voided ones among them change nothing).
+        self._pop_due(base_ns)
+        if commit:
+            slots, found = self.engine.changed_accounts()
+            step.state_slots = slots
+            step.state_records = found
+            self.state.update(slots, found)
         return step
 
     def _update_state(self, step: Step, due: numpy.ndarray) -> None:
