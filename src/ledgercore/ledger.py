@@ -21,17 +21,16 @@ with the store's. `verify_chain` recomputes everything from genesis, signatures 
 Clocks: every block has a clock (ns since the epoch), the first timestamp it gives; a batch of n
 records takes that clock and the n - 1 nanoseconds after it, so timestamps strictly increase and
 `clock_ns` is the last one the head block gave (a batch that makes no block gives its timestamps
-back). By default (timestamp_ns=None) a block's clock is the wall
-clock; if the wall clock has stepped back behind clock_ns (a correction of a few milliseconds,
-say), blocks take clock_ns + 1 instead, running slightly ahead of the wall clock until it
-catches up, and nothing is refused. A clock the caller gives is never moved: one at or before
-clock_ns is refused, and so is one more than `CLOCK_AHEAD_MAX_NS` (a minute) ahead of the wall
-clock, since every later block and every pending timeout would follow it; either error says
-which numbers disagree and changes nothing. To import history with its own timestamps, give
-them in increasing order: past clocks pass as they are, and `Ledger.open(...,
-clock_ahead_max_ns=None)` lifts the bound for clocks ahead of this machine's (a simulation run
-ahead of time, say). Reopening and verify_chain apply each block at its header's clock, as it was
-given.
+back). By default (timestamp_ns=None) a block's clock is the wall clock; if the wall clock has
+stepped back behind clock_ns (a correction of a few milliseconds, say), blocks take clock_ns + 1
+instead, running slightly ahead of the wall clock until it catches up, and nothing is refused. A
+clock the caller gives is never moved: one at or before clock_ns is refused, and so is one more
+than `CLOCK_AHEAD_MAX_NS` (a minute) ahead of the wall clock, since every later block and every
+pending timeout would follow it; either error says which numbers disagree and changes nothing. To
+import history with its own timestamps, give them in increasing order: past clocks pass as they
+are, and `Ledger.open(..., clock_ahead_max_ns=None)` lifts the bound for clocks ahead of this
+machine's (a simulation run ahead of time, say). Reopening and verify_chain apply each block at its
+header's clock, as it was given.
 
 Expiry: a pending transfer with a timeout expires at its timestamp plus timeout_s seconds; its
 reservation is released by the first block whose clock has reached that: a transfers batch
