@@ -16,6 +16,7 @@ import pytest
 from ledger_traffic import Traffic
 
 from ledgercore import records
+from ledgercore.engine import Engine
 from ledgercore.errors import LedgerValueError
 from ledgercore.ledger import CLOCK_AHEAD_MAX_NS, Ledger
 from ledgercore.records import TransferFlags as TF
@@ -301,6 +302,20 @@ def test_expire_refuses_a_clock_behind_the_head(tmp_path):
         with pytest.raises(TypeError, match="now_ns: expected an int, got float"):
             ledger.expire(1.0e18)
         assert state(ledger, traffic) == before
+
+
+def test_the_engine_refuses_to_expire_at_a_clock_it_has_passed():
+    traffic = Traffic(2)
+    engine = Engine()
+    engine.create_accounts(traffic.accounts(), timestamp_ns=T0)
+    with pytest.raises(LedgerValueError, match=f"timestamp_ns: {T0 + 1} is not past the last"):
+        engine.expire(T0 + 1)
+    assert engine.last_timestamp_ns == T0 + 1
+    with pytest.raises(LedgerValueError, match="is ahead of the last timestamp given"):
+        engine.rewind_clock(T0 + 2)
+    with pytest.raises(LedgerValueError, match="or behind a stored record's"):
+        engine.rewind_clock(T0)
+    assert engine.last_timestamp_ns == T0 + 1
 
 
 def test_a_read_only_ledger_refuses_expire(tmp_path):
