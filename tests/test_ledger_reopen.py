@@ -7,10 +7,12 @@ import contextlib
 import os
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledger_traffic import Traffic
 
+from ledgercore.errors import LedgerValueError
 from ledgercore.ledger import Ledger
 from ledgercore.snapshot import SNAPSHOT_FILE
 
@@ -19,7 +21,7 @@ T0 = 1_700_000_000 * 10**9
 steps = st.lists(
     st.tuples(
         st.integers(min_value=0, max_value=40),  # batch size
-        st.integers(min_value=-3, max_value=5),  # clock step in seconds (it may go back)
+        st.integers(min_value=-3, max_value=5),  # clock step in seconds (back: refused)
         st.sampled_from([None, "snapshot", "blocks"]),  # reopen the second ledger, and how
     ),
     min_size=1,
@@ -40,6 +42,14 @@ def test_reopening_at_any_point_gives_the_head_of_a_ledger_never_closed(steps, s
             clock = T0
             for size, clock_step, reopen in steps:
                 clock += clock_step * 10**9
+                if clock <= kept.clock_ns:
+                    # A clock that does not move forward is refused alike, and changes nothing.
+                    for ledger, traffic in zip((kept, reopened), traffics, strict=True):
+                        head = ledger.head()
+                        with pytest.raises(LedgerValueError, match="not after the ledger's"):
+                            ledger.submit(traffic.batch(size), timestamp_ns=clock)
+                        assert ledger.head() == head
+                    clock = kept.clock_ns + 10**9
                 answers = [
                     ledger.submit(traffic.batch(size), timestamp_ns=clock)
                     for ledger, traffic in zip((kept, reopened), traffics, strict=True)
@@ -54,6 +64,7 @@ def test_reopening_at_any_point_gives_the_head_of_a_ledger_never_closed(steps, s
                     reopened = Ledger.open(directory + "/reopened")
                     assert reopened.opened_from == reopen, reopened.snapshot_status
                 assert reopened.head().hash == kept.head().hash
+                assert reopened.clock_ns == kept.clock_ns
                 ids = traffics[0].account_ids
                 assert reopened.balances(ids).tobytes() == kept.balances(ids).tobytes()
         finally:

@@ -31,7 +31,7 @@ def closed_store(tmp_path):
     with Ledger.open(path) as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for n in range(11):
-            ledger.submit(traffic.batch(30), timestamp_ns=T0 + n * 2 * 10**9)
+            ledger.submit(traffic.batch(30), timestamp_ns=T0 + (n + 1) * 2 * 10**9)
     return path, traffic
 
 

@@ -93,7 +93,8 @@ def test_accounts_created_between_yields_sign_the_batches_read_ahead(tmp_path):
         results, _ = next(stream)
         assert (results == TR.ok).all()
         accounts = newcomers.accounts()
-        ledger.create_accounts(accounts, timestamp_ns=clocks(1)[0])
+        # Between the first batch's clock and the second's.
+        ledger.create_accounts(accounts, timestamp_ns=clocks(1)[0] + SECOND)
         for results, header in stream:
             assert results.tolist() == [TR.ok] * 15
             assert header is not None

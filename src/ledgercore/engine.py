@@ -23,8 +23,9 @@ the list, in order of precedence):
 - frozen and closed accounts take no new transfers or posts (voids still release reservations);
   every u128 overflow is the result `overflow`, never a wrap.
 
-Pending transfers whose timeout has lapsed are expired at the start of the next submit (their
-reservations released); a post or void after the timeout answers `pending_transfer_expired`.
+Pending transfers whose timeout has lapsed are expired at the start of the next submit, or by
+`expire` (their reservations released); a post or void after the timeout answers
+`pending_transfer_expired`.
 
 Timestamps (ns) are assigned by the engine, strictly increasing across accounts and transfers:
 a batch starts at the caller's clock (`timestamp_ns`, default the wall clock) or one past the last
@@ -336,6 +337,72 @@ class Engine:
             timings["verify"] = verified - gathered
             timings["apply"] = time.perf_counter() - verified
         return results
+
+    def expire(self, timestamp_ns: int) -> int:
+        """Expire the pending transfers whose timeout has lapsed by timestamp_ns, without a batch.
+
+        It does what a submit at that clock does before its first transfer: each due pending
+        transfer's reservation is released, and `changed_accounts` then names their accounts.
+        When any expired, timestamp_ns becomes the last timestamp given; when none did, nothing
+        that can be read changes.
+
+        Args:
+            timestamp_ns: the clock in ns since the epoch; it must be past last_timestamp_ns.
+
+        Returns:
+            How many pending transfers expired.
+
+        Raises:
+            TypeError: timestamp_ns is not an int.
+            LedgerValueError: timestamp_ns is outside [0, 2^64) or not past last_timestamp_ns;
+                nothing changed.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
+            >>> engine = Engine()
+            >>> _ = engine.create_accounts(records.accounts(
+            ...     [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 2)]), timestamp_ns=1)
+            >>> hold = records.transfers([dict(id=9, debit_account_id=1, credit_account_id=2,
+            ...     amount=5, ledger=1, code=1, flags=records.TransferFlags.pending, timeout_s=1)])
+            >>> engine.submit(hold, verify_signatures=False, timestamp_ns=10).tolist()
+            [0]
+            >>> engine.expire(11), engine.expire(10 + 1_000_000_000)
+            (0, 1)
+            >>> records.u128(engine.balances([1])["debits_pending"]), engine.pending_count
+            ([0], 0)
+        """
+        return int(self._native.expire(_timestamp(timestamp_ns)))
+
+    def rewind_clock(self, last_timestamp_ns: int) -> None:
+        """Give back the timestamps of the last batch, which changed nothing.
+
+        A batch takes its timestamps even when every record in it is refused; a ledger makes no
+        block of such a batch, so a replay of its blocks never takes them, and a ledger that
+        gives them back keeps the clock its blocks say.
+
+        Args:
+            last_timestamp_ns: last_timestamp_ns as it was before that batch.
+
+        Raises:
+            TypeError: not an int.
+            LedgerValueError: it is ahead of last_timestamp_ns, or behind the timestamp of a
+                stored account or transfer; nothing changed.
+
+        Example:
+            >>> from ledgercore import records
+            >>> from ledgercore.engine import Engine
+            >>> engine = Engine()
+            >>> refused = records.transfers([dict(id=0, debit_account_id=1, credit_account_id=2,
+            ...                                   amount=1, ledger=1, code=1)])
+            >>> engine.submit(refused, verify_signatures=False, timestamp_ns=50).tolist()
+            [6]
+            >>> engine.last_timestamp_ns, engine.rewind_clock(0), engine.last_timestamp_ns
+            (50, None, 0)
+        """
+        self._native.rewind_clock(_timestamp(last_timestamp_ns))
 
     def gather_signatures(self, transfers: Any) -> SignatureCheck:
         """Gather what checking a batch's signatures needs: each debit account's owner key, the

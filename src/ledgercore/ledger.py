@@ -18,6 +18,26 @@ native engine (signatures marked as stored, each accepted transfer hashed into t
 state tree is rebuilt from the engine's accounts, and the results and both roots are compared
 with the store's. `verify_chain` recomputes everything from genesis, signatures included.
 
+Clocks: every block has a clock (ns since the epoch), the first timestamp it gives; a batch of n
+records takes that clock and the n - 1 nanoseconds after it, so timestamps strictly increase and
+`clock_ns` is the last one the head block gave (a batch that makes no block gives its timestamps
+back). By default (timestamp_ns=None) a block's clock is the wall clock; if the wall clock has
+stepped back behind clock_ns (a correction of a few milliseconds, say), blocks take clock_ns + 1
+instead, running slightly ahead of the wall clock until it catches up, and nothing is refused. A
+clock the caller gives is never moved: one at or before clock_ns is refused, and so is one more
+than `CLOCK_AHEAD_MAX_NS` (a minute) ahead of the wall clock, since every later block and every
+pending timeout would follow it; either error says which numbers disagree and changes nothing. To
+import history with its own timestamps, give them in increasing order: past clocks pass as they
+are, and `Ledger.open(..., clock_ahead_max_ns=None)` lifts the bound for clocks ahead of this
+machine's (a simulation run ahead of time, say). Reopening and verify_chain apply each block at its
+header's clock, as it was given.
+
+Expiry: a pending transfer with a timeout expires at its timestamp plus timeout_s seconds; its
+reservation is released by the first block whose clock has reached that: a transfers batch
+(before its first transfer) or `expire()`, which makes a block of expiries alone (a transfers
+block with no records). Until then reads still count it as pending (a post or void of it is
+refused as expired all the same).
+
 Example:
     >>> import tempfile
     >>> from ledgercore import records
@@ -77,6 +97,13 @@ VERIFY_AHEAD_BATCHES = 2
 """Batches submit_many reads and queues for verification beyond the one it is applying."""
 VERIFY_LANES = 2
 """Batches submit_many verifies at once, each with every core."""
+CLOCK_AHEAD_MAX_NS = 60 * 1_000_000_000
+"""How far ahead of this machine's wall clock a caller's clock may be, in ns, by default.
+
+A block's clock becomes the clock of every later one that is not later still, and pending
+timeouts run by it, so a clock far ahead would cut every pending transfer short. A minute
+covers clocks that NTP keeps in step and the time a batch waits in a queue.
+"""
 
 
 class Ledger:
@@ -92,6 +119,8 @@ class Ledger:
         ...         ledger.head().height
         0
     """
+
+    _clock_ahead_max_ns: int | None = CLOCK_AHEAD_MAX_NS
 
     def __init__(self, store: Store, machine: Machine) -> None:
         """Use Ledger.open."""
@@ -117,6 +146,7 @@ class Ledger:
         create: bool = True,
         read_only: bool = False,
         verify_signatures: bool = True,
+        clock_ahead_max_ns: int | None = CLOCK_AHEAD_MAX_NS,
     ) -> Ledger:
         """Open a ledger's store (creating it if asked) and load it.
 
@@ -126,14 +156,19 @@ class Ledger:
             read_only: no lock, no writes; submit and create_accounts are refused.
             verify_signatures: verify every transfer's signature in submit; False only when the
                 caller verified them already.
+            clock_ahead_max_ns: how far ahead of the wall clock, in ns, a clock given to submit,
+                submit_many, create_accounts or expire may be. None lifts the bound, for
+                importing history that carries its own timestamps, or a simulation run ahead
+                of time; clocks must still increase (see the module docstring).
 
         Returns:
             The open Ledger (a context manager; close() is idempotent).
 
         Raises:
-            TypeError: path is not a path.
+            TypeError: path is not a path, or clock_ahead_max_ns is not an int or None.
             LedgerValueError: no store at path and create is False (or read_only); path is a
-                file, or a directory of other files (a store is created only where nothing is).
+                file, or a directory of other files (a store is created only where nothing is);
+                or clock_ahead_max_ns is negative.
             StoreLockedError: another writer holds the store.
             StoreCorruptedError: another format version, or a damaged store (a partial copy, a
                 missing head file, a table RocksDB cannot read, ...), saying what was found and
@@ -147,9 +182,11 @@ class Ledger:
             ...     ledger.closed
             True
         """
+        ahead_max_ns = _check_ahead_max(clock_ahead_max_ns)
         store = Store.open(path, create=create, read_only=read_only)
         try:
             ledger = cls(store, Machine(verify_signatures=verify_signatures))
+            ledger._clock_ahead_max_ns = ahead_max_ns
             ledger._load()
         except BaseException:
             store.close()
@@ -308,14 +345,17 @@ class Ledger:
 
         Args:
             accounts: a 1-D ACCOUNT_DTYPE array or its bytes (see Engine.create_accounts).
-            timestamp_ns: the block's clock in ns (default: the wall clock); it never goes back.
+            timestamp_ns: the block's clock in ns (default: the wall clock); it must be past
+                clock_ns and not too far ahead of the wall clock (see the module docstring).
+                The i-th account gets the timestamp timestamp_ns + i.
 
         Returns:
             (results, header): a CreateAccountResult per account, and the new block's header,
             or None when no account was created (no block is made then).
 
         Raises:
-            TypeError, LedgerValueError: a bad argument, or a read-only ledger; nothing changed.
+            TypeError, LedgerValueError: a bad argument (a clock behind clock_ns or too far
+                ahead included), or a read-only ledger; nothing changed.
             LedgerError: an earlier write failed; reopen the ledger.
 
         Example:
@@ -332,7 +372,7 @@ class Ledger:
         """
         self._check_writable()
         array = records.as_records(accounts, records.ACCOUNT_DTYPE, "accounts")
-        base = self._machine.clock(_check_clock(timestamp_ns))
+        base = self._next_clock(_check_clock(timestamp_ns), "timestamp_ns")
         if len(array) == 0:
             return numpy.zeros(0, records.RESULT_DTYPE), None
         step = self._machine.accounts(array, base)
@@ -352,7 +392,9 @@ class Ledger:
         Args:
             transfers: a 1-D TRANSFER_DTYPE array or its bytes, each signed over
                 records.signing_bytes by its debit account's owner.
-            timestamp_ns: the block's clock in ns (default: the wall clock); it never goes back.
+            timestamp_ns: the block's clock in ns (default: the wall clock); it must be past
+                clock_ns and not too far ahead of the wall clock (see the module docstring).
+                The i-th transfer gets the timestamp timestamp_ns + i.
             timings: if given, filled with the seconds of each stage: "decode", "verify",
                 "apply", "hash", "merkle", "persist".
 
@@ -361,7 +403,8 @@ class Ledger:
             None when the batch changed nothing (see the module docstring).
 
         Raises:
-            TypeError, LedgerValueError: a bad argument, or a read-only ledger; nothing changed.
+            TypeError, LedgerValueError: a bad argument (a clock behind clock_ns or too far
+                ahead included), or a read-only ledger; nothing changed.
             InvariantError: the engine found an invariant broken; the batch was undone.
             LedgerError: an earlier write failed; reopen the ledger.
 
@@ -384,6 +427,88 @@ class Ledger:
             timings.update(stages)
         return results, header
 
+    def expire(self, now_ns: int | None = None) -> tuple[int, BlockHeader | None]:
+        """Expire the pending transfers whose timeout has lapsed, in a block of expiries.
+
+        A transfers batch expires what is due at its clock before its first transfer; this
+        does it without one, so that `balances` stop counting reservations that have lapsed.
+        The block is a transfers block with no records (record_count and transfer_count 0) at
+        clock now_ns; replaying it (reopening, verify_chain) expires the same transfers.
+
+        Args:
+            now_ns: the clock in ns (default: the wall clock); the same rules as submit's
+                timestamp_ns: past clock_ns, and not too far ahead of the wall clock.
+
+        Returns:
+            (expired, header): how many pending transfers expired, and the new block's
+            header, or (0, None) when none was due (no block is made, nothing changes).
+
+        Raises:
+            TypeError, LedgerValueError: a bad clock, or a read-only ledger; nothing changed.
+            LedgerError: an earlier write failed; reopen the ledger.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> payer = SigningKey.from_seed(b"p" * 32)
+            >>> second = 1_000_000_000
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         _ = ledger.create_accounts(records.accounts([
+            ...             dict(id=n, ledger=1, code=1, owner_key=payer.public_key)
+            ...             for n in (1, 2)]), timestamp_ns=1_700_000_000 * second)
+            ...         hold = records.transfers([dict(id=5, debit_account_id=1,
+            ...             credit_account_id=2, amount=40, ledger=1, code=1,
+            ...             flags=records.TransferFlags.pending, timeout_s=60)])
+            ...         hold["signature"] = payer.sign_many(records.signing_bytes(hold))
+            ...         _ = ledger.submit(hold, timestamp_ns=1_700_000_010 * second)
+            ...         early = ledger.expire(1_700_000_020 * second)
+            ...         expired, header = ledger.expire(1_700_000_070 * second)
+            ...         pending = records.to_dicts(ledger.balances([1]))[0]["debits_pending"]
+            >>> early, expired, header.record_count, pending
+            ((0, None), 1, 0, 0)
+        """
+        self._check_writable()
+        base = self._next_clock(_check_clock(now_ns, "now_ns"), "now_ns")
+        try:
+            step = self._machine.expire(base)
+        except LedgerError:
+            raise
+        except BaseException as error:
+            self._broken = error
+            raise
+        if not step.changed:
+            return 0, None
+        empty = numpy.zeros(0, records.TRANSFER_DTYPE)
+        return step.expired_count, self._commit(BlockKind.transfers, empty, step, {})
+
+    def _next_clock(self, timestamp_ns: int | None, name: str) -> int:
+        """The clock of the next block: the wall clock, or one past clock_ns while the wall
+        clock is behind it; or the caller's clock, refused unless it is past clock_ns and at
+        most clock_ahead_max_ns ahead of the wall clock."""
+        last = self._machine.engine.last_timestamp_ns
+        now = time.time_ns()
+        if timestamp_ns is None:
+            return max(now, last + 1)
+        if timestamp_ns <= last:
+            raise LedgerValueError(
+                f"{name}: {timestamp_ns} is not after the ledger's clock, clock_ns = {last} (the "
+                "last timestamp it gave: a batch of n records takes its clock and the n - 1 "
+                "nanoseconds after it); give a later clock, or None for the wall clock; nothing "
+                "was changed"
+            )
+        bound = self._clock_ahead_max_ns
+        if bound is not None and timestamp_ns - now > bound:
+            raise LedgerValueError(
+                f"{name}: {timestamp_ns} is {timestamp_ns - now} ns (about "
+                f"{(timestamp_ns - now) // 1_000_000_000} s) ahead of the wall clock {now}, "
+                f"more than clock_ahead_max_ns = {bound}; check the caller's clock, or open the "
+                "ledger with clock_ahead_max_ns=None to import history with its own timestamps; "
+                "nothing was changed"
+            )
+        return timestamp_ns
+
     def submit_many(
         self,
         batches: Iterable[Any],
@@ -405,7 +530,8 @@ class Ledger:
             batches: an iterable of TRANSFER_DTYPE arrays (or their bytes), read up to
                 VERIFY_AHEAD_BATCHES ahead of the one being applied.
             timestamps_ns: each batch's clock in ns (None entries, or None for all: the wall
-                clock); it never goes back.
+                clock), checked as submit checks it when the batch is applied: past clock_ns
+                as the batches before it left it, and not too far ahead of the wall clock.
             timings: if given, a dict per batch is appended, with the seconds of "decode",
                 "verify" (the wait for its signatures, on the critical path), "apply", "hash",
                 "merkle", "persist", and "verify_overlapped" (the whole verification, mostly
@@ -466,7 +592,7 @@ class Ledger:
             try:
                 array = records.as_records(batch, records.TRANSFER_DTYPE, "transfers")
                 try:
-                    clock = _check_clock(next(clocks))
+                    clock = _check_clock(next(clocks), f"timestamps_ns[{number}]")
                 except StopIteration:
                     raise LedgerValueError(
                         f"timestamps_ns: ran out at batch {number}; give one per batch"
@@ -481,6 +607,7 @@ class Ledger:
             queued = _Queued(array, clock, None, started, decoded - started)
             queued.gather = time.perf_counter() - decoded
             queued.account_count = engine.account_count
+            queued.number = number
             if check is not None:
                 assert queue is not None
                 check.start(queue)
@@ -506,7 +633,9 @@ class Ledger:
                 check = self._regathered(queued.array, check)
             stages["verify"] = queued.gather + time.perf_counter() - waited
             stages["verify_overlapped"] = queued.gather + check.seconds
-        results, header = self._submit_array(queued.array, queued.clock, check, stages)
+        results, header = self._submit_array(
+            queued.array, queued.clock, check, stages, f"timestamps_ns[{queued.number}]"
+        )
         if timings is not None:
             stages["latency"] = time.perf_counter() - queued.started
             timings.append(stages)
@@ -528,10 +657,11 @@ class Ledger:
         clock: int | None,
         check: SignatureCheck | None,
         stages: dict[str, float],
+        clock_name: str = "timestamp_ns",
     ) -> tuple[numpy.ndarray, BlockHeader | None]:
         """Apply one decoded batch (with its signatures checked already, if check is given),
         then commit its block; stages gains the seconds of each step."""
-        base = self._machine.clock(clock)
+        base = self._next_clock(clock, clock_name)
         if len(array) == 0:
             return numpy.zeros(0, records.RESULT_DTYPE), None
         steps: dict[str, float] = {}
@@ -627,6 +757,25 @@ class Ledger:
         self._check_open()
         return self._store.head()
 
+    @property
+    def clock_ns(self) -> int:
+        """The ledger's clock in ns: the last timestamp its head block gave (a record's, or a
+        block of expiries' clock); 0 for a new ledger. A clock given to submit, create_accounts
+        or expire must be past it. Reads (balances, lookup_accounts) show the ledger as of this
+        clock, with one lag: a pending transfer whose timeout lapsed after the last transfers
+        block or block of expiries began still counts as pending until expire() (or the next
+        batch) makes a block of its expiry.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.clock_ns
+            0
+        """
+        self._check_open()
+        return self._machine.engine.last_timestamp_ns
+
     def block(self, height: int) -> BlockHeader:
         """The header of the block at `height`.
 
@@ -693,6 +842,8 @@ class Ledger:
     def lookup_accounts(self, ids: _U128_IDS) -> numpy.ndarray:
         """The accounts with these ids as of the head, in the order asked; unknown ids left out.
 
+        Their pending balances are as of clock_ns: see there for lapsed pending transfers.
+
         Args:
             ids: a sequence of ints, a 1-D uint64 array of ids, or an (n, 2) uint64 lane array;
                 one id is a list of one ([id]).
@@ -720,6 +871,9 @@ class Ledger:
 
     def balances(self, ids: _U128_IDS) -> numpy.ndarray:
         """The four balances of each account as of the head, aligned with `ids`.
+
+        The pending ones are as of clock_ns: a pending transfer whose timeout has lapsed since
+        still counts until `expire()` (or the next batch) makes a block of its expiry.
 
         Args:
             ids: a sequence of ints, a 1-D uint64 array of ids, or an (n, 2) uint64 lane array;
@@ -1154,6 +1308,7 @@ class _Queued:
     decode: float
     gather: float = 0.0
     account_count: int = 0
+    number: int = 0
 
 
 def _read_ahead(
@@ -1191,10 +1346,26 @@ def _body_refused(store: Store, height: int) -> StoreCorruptedError:
     )
 
 
-def _check_clock(timestamp_ns: int | None) -> int | None:
+def _check_clock(timestamp_ns: int | None, name: str = "timestamp_ns") -> int | None:
     if timestamp_ns is None:
         return None
-    timestamp_ns = records.as_int(timestamp_ns, "timestamp_ns")
+    timestamp_ns = records.as_int(timestamp_ns, name)
     if not 0 <= timestamp_ns < 2**64:
-        raise LedgerValueError(f"timestamp_ns: {timestamp_ns} is outside [0, 2^64)")
+        raise LedgerValueError(f"{name}: {timestamp_ns} is outside [0, 2^64)")
     return timestamp_ns
+
+
+def _check_ahead_max(clock_ahead_max_ns: int | None) -> int | None:
+    if clock_ahead_max_ns is None:
+        return None
+    if isinstance(clock_ahead_max_ns, bool) or not isinstance(clock_ahead_max_ns, int):
+        raise TypeError(
+            f"clock_ahead_max_ns: expected an int (ns) or None, got "
+            f"{type(clock_ahead_max_ns).__name__}"
+        )
+    if clock_ahead_max_ns < 0:
+        raise LedgerValueError(
+            f"clock_ahead_max_ns: {clock_ahead_max_ns} is negative; give the ns a clock may be "
+            "ahead of the wall clock, or None for no bound"
+        )
+    return clock_ahead_max_ns

@@ -61,6 +61,8 @@ class Step:
     new_account_ids: numpy.ndarray = field(default_factory=lambda: _EMPTY_IDS)
     changed: bool = False
     """True if the batch changed the ledger's state, so that it must become a block."""
+    expired_count: int = 0
+    """Pending transfers that expired in a block of expiries (see `Machine.expire`)."""
 
 
 def _distinct_ids(ids: numpy.ndarray) -> numpy.ndarray:
@@ -122,7 +124,12 @@ class Machine:
 
     def clock(self, timestamp_ns: int | None) -> int:
         """The first timestamp the next batch gets: the caller's clock (default the wall clock)
-        or one past the last timestamp given, whichever is later."""
+        or one past the last timestamp given, whichever is later.
+
+        This is the engine's rule, which a stored block's clock must already satisfy (verify
+        checks that it gives the header's clock back); a live ledger refuses a caller's clock
+        that would be moved (Ledger's clock rules) rather than move it.
+        """
         now = time.time_ns() if timestamp_ns is None else timestamp_ns
         return max(now, self.engine.last_timestamp_ns + 1)
 
@@ -130,10 +137,14 @@ class Machine:
 
     def accounts(self, array: numpy.ndarray, base_ns: int, *, commit: bool = True) -> Step:
         """Create a batch of accounts at clock base_ns; with commit, extend the state tree."""
+        last_ns = self.engine.last_timestamp_ns
         results = self.engine.create_accounts(array, timestamp_ns=base_ns)
         step = Step(results=results, base_ns=base_ns)
         accepted = numpy.flatnonzero(results == 0)
         if len(accepted) == 0:
+            # No block: its timestamps are given back, as a replay of the blocks never takes
+            # them, so that the clock (and the clocks it refuses) is the blocks' own.
+            self.engine.rewind_clock(last_ns)
             return step
         ids = numpy.ascontiguousarray(array["id"][accepted])
         created = self.engine.lookup_accounts(ids)
@@ -168,7 +179,12 @@ class Machine:
         appended to the log; with commit, the changed accounts are also rehashed in the state
         tree (without, it is built once at the end: `build_state`). A finished
         signature_check of this batch stands in for verifying its signatures here.
+
+        An empty batch is a block of expiries: see `expire`.
         """
+        if len(array) == 0:
+            return self.expire(base_ns, commit=commit)
+        last_ns = self.engine.last_timestamp_ns
         due = self._pop_due(base_ns)
         if stored_results is not None:
             results = self.engine.submit(
@@ -189,6 +205,8 @@ class Machine:
         step.transfer_count = len(accepted)
         step.changed = bool(len(accepted) or len(due) or (results >= _FIRST_STATEFUL).any())
         if not step.changed:
+            # No block: its timestamps are given back (see accounts).
+            self.engine.rewind_clock(last_ns)
             return step
         timestamps = numpy.uint64(base_ns) + accepted.astype("<u8")
         self.log_timestamps.append(timestamps)
@@ -218,6 +236,31 @@ class Machine:
         if timings is not None:
             timings["hash"] = hashed - started
             timings["merkle"] = time.perf_counter() - hashed
+        return step
+
+    def expire(self, base_ns: int, *, commit: bool = True) -> Step:
+        """Expire the pending transfers due at clock base_ns, as a batch at that clock would
+        before its first transfer, with no batch: a block of expiries, stored as a transfers
+        block with no records, which is how a replay (a transfers body with no records) comes
+        back here.
+
+        The step changes the ledger only if some pending transfer expired; base_ns is then the
+        engine's last timestamp. Otherwise nothing is changed, the schedule of expiries
+        included, so that a ledger reopened from its blocks is this one.
+        """
+        step = Step(results=numpy.zeros(0, records.RESULT_DTYPE), base_ns=base_ns)
+        step.expired_count = self.engine.expire(base_ns)
+        if step.expired_count == 0:
+            return step
+        step.changed = True
+        # The engine expired what was due; these are the same entries, dropped from the
+        # schedule the next batch reads (posted or voided ones among them change nothing).
+        self._pop_due(base_ns)
+        if commit:
+            slots, found = self.engine.changed_accounts()
+            step.state_slots = slots
+            step.state_records = found
+            self.state.update(slots, found)
         return step
 
     def _update_state(self, step: Step, due: numpy.ndarray) -> None:

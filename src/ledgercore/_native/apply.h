@@ -144,6 +144,19 @@ int lc_engine_submit(lc_engine *engine, const lc_transfer *transfers, size_t cou
                      const uint8_t *signatures, uint64_t timestamp_ns, uint8_t *results,
                      lc_invariant_report *report);
 
+/* Expire the pending transfers whose timeout lapsed by now_ns, as a submit at now_ns does
+ * before its first transfer, without a batch: their reservations are released and their
+ * accounts become the changed ones (lc_engine_changed_accounts). *expired is how many. When any
+ * did, now_ns becomes the last timestamp given; when none did, nothing visible changed.
+ * LC_ERROR_ARGUMENT (nothing changed) unless now_ns is past the last timestamp given. */
+int lc_engine_expire(lc_engine *engine, uint64_t now_ns, size_t *expired);
+
+/* Give back the timestamps of a batch that changed nothing (its caller makes no block of it,
+ * so a replay of the blocks never takes them): the last timestamp given becomes last_ns again.
+ * LC_ERROR_ARGUMENT (nothing changed) if last_ns is ahead of the last timestamp given or behind
+ * a stored record's. */
+int lc_engine_rewind_clock(lc_engine *engine, uint64_t last_ns);
+
 /* For each transfer, copy its debit account's owner key and x-coordinate, a hinted key
  * (ed25519.h), to keys_out[LC_ED25519_HINTED_KEY_SIZE * i] and set found[i] (0 when the debit
  * account does not exist; the row is then zero). */

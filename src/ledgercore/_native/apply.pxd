@@ -63,6 +63,8 @@ cdef extern from "apply.h" nogil:
     int lc_engine_submit(lc_engine *engine, const lc_transfer *transfers, size_t count,
                          const uint8_t *signatures, uint64_t timestamp_ns, uint8_t *results,
                          lc_invariant_report *report)
+    int lc_engine_expire(lc_engine *engine, uint64_t now_ns, size_t *expired)
+    int lc_engine_rewind_clock(lc_engine *engine, uint64_t last_ns)
     void lc_engine_gather_owner_keys(const lc_engine *engine, const lc_transfer *transfers,
                                      size_t count, uint8_t *keys_out, uint8_t *found)
     size_t lc_engine_lookup_accounts(const lc_engine *engine, const lc_u128 *ids, size_t count,

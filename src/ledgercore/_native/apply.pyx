@@ -175,6 +175,37 @@ cdef class NativeEngine:
         check_status(status, "submit")
         return results
 
+    def expire(self, uint64_t timestamp_ns):
+        """Expire the pending transfers due by timestamp_ns (past the last timestamp); how many."""
+        cdef size_t expired = 0
+        cdef int status
+        if timestamp_ns <= lc_engine_last_timestamp(self.engine):
+            raise LedgerValueError(
+                f"timestamp_ns: {timestamp_ns} is not past the last timestamp given, "
+                f"{lc_engine_last_timestamp(self.engine)}")
+        self.enter()
+        try:
+            with nogil:
+                status = lc_engine_expire(self.engine, timestamp_ns, &expired)
+        finally:
+            self.busy = False
+        check_status(status, "expire")
+        return expired
+
+    def rewind_clock(self, uint64_t last_timestamp_ns):
+        """Make last_timestamp_ns the last timestamp given again (after a batch that changed
+        nothing)."""
+        cdef int status
+        self.enter()
+        try:
+            status = lc_engine_rewind_clock(self.engine, last_timestamp_ns)
+        finally:
+            self.busy = False
+        if status != LC_OK:
+            raise LedgerValueError(
+                f"last_timestamp_ns: {last_timestamp_ns} is ahead of the last timestamp given, "
+                f"{lc_engine_last_timestamp(self.engine)}, or behind a stored record's")
+
     def gather_owner_keys(self, transfers not None):
         """(keys (n, 64) uint8, found (n,) bool): each transfer's debit account owner key,
         followed by its point's x-coordinate (a hinted key for the verifier)."""

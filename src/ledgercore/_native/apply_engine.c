@@ -987,6 +987,31 @@ int lc_engine_submit(lc_engine *e, const lc_transfer *transfers, size_t count,
     return LC_OK;
 }
 
+int lc_engine_expire(lc_engine *e, uint64_t now_ns, size_t *expired) {
+    LC_ASSERT(e != NULL && expired != NULL);
+    *expired = 0;
+    if (now_ns <= e->last_timestamp_ns) return LC_ERROR_ARGUMENT;
+    int status = grow((void **)&e->changed_bits, &e->changed_bits_capacity,
+                      (e->account_count + 63) / 64, sizeof(uint64_t));
+    if (status != LC_OK) return status;
+    e->undo_count = 0;
+    e->changed_count = 0;
+    const size_t pending_before = e->pending_count;
+    status = expire_pending(e, now_ns);
+    if (status != LC_OK) {
+        rollback(e, 0);
+        e->changed_count = 0;
+        return status;
+    }
+    collect_changed(e, NULL, 0);
+    e->undo_count = 0;
+    *expired = pending_before - e->pending_count;
+    /* An expiry that released nothing makes no block, so it must not move the clock either:
+     * a ledger reopened from its blocks would not see that timestamp taken. */
+    if (*expired > 0) e->last_timestamp_ns = now_ns;
+    return LC_OK;
+}
+
 size_t lc_engine_changed_accounts(const lc_engine *e, const uint32_t **rows) {
     LC_ASSERT(e != NULL && rows != NULL);
     *rows = e->changed;
@@ -1160,6 +1185,21 @@ int lc_engine_break_account_for_test(lc_engine *e, lc_u128 id, lc_u128 amount) {
     uint32_t index = find_account(e, id);
     if (index == LC_IDMAP_NONE) return LC_ERROR_ARGUMENT;
     e->hot[index].debits_posted += amount;
+    return LC_OK;
+}
+
+int lc_engine_rewind_clock(lc_engine *e, uint64_t last_ns) {
+    LC_ASSERT(e != NULL);
+    if (last_ns > e->last_timestamp_ns) return LC_ERROR_ARGUMENT;
+    /* Records are stored in the order they were given their timestamps: the newest of each
+     * kind holds the highest. */
+    if (e->account_count > 0 && e->cold[e->account_count - 1].timestamp > last_ns) {
+        return LC_ERROR_ARGUMENT;
+    }
+    if (e->transfer_count > 0 && e->transfers[e->transfer_count - 1].timestamp > last_ns) {
+        return LC_ERROR_ARGUMENT;
+    }
+    e->last_timestamp_ns = last_ns;
     return LC_OK;
 }
 
