@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy
 import numpy.typing
@@ -293,6 +293,54 @@ class TransferResult(_DocumentedEnum):
 
 
 # ---------------------------------------------------------------------------- u128 helpers
+
+
+ResultType = TypeVar("ResultType", TransferResult, CreateAccountResult)
+
+
+def failures(
+    results: numpy.ndarray,
+    result_type: type[ResultType] = TransferResult,  # type: ignore[assignment]
+) -> list[tuple[int, ResultType]]:
+    """The refused records of a batch: (index, result) for each result that is not ok.
+
+    Most batches are mostly accepted, so this is the short list a caller logs or returns to
+    its client (as TigerBeetle's clients do), each code as its named enum member.
+
+    Args:
+        results: the result array `submit` or `create_accounts` returned.
+        result_type: TransferResult (the default) or CreateAccountResult.
+
+    Returns:
+        A list of (index in the batch, result member), in batch order.
+
+    Raises:
+        TypeError: results is not a 1-D integer array, or result_type is not a result enum.
+        LedgerValueError: a code that result_type does not define.
+
+    Example:
+        >>> failures(numpy.array([0, 35, 0], dtype=numpy.uint8))
+        [(1, <TransferResult.exceeds_credits: 35>)]
+    """
+    if result_type not in (TransferResult, CreateAccountResult):
+        raise TypeError("result_type: expected TransferResult or CreateAccountResult")
+    if (
+        not isinstance(results, numpy.ndarray)
+        or results.ndim != 1
+        or results.dtype.kind not in "ui"
+    ):
+        raise TypeError(
+            "results: expected the 1-D integer array submit or create_accounts returned"
+        )
+    rows = numpy.flatnonzero(results != 0)
+    codes = results[rows].tolist()
+    try:
+        return [
+            (int(row), result_type(code)) for row, code in zip(rows.tolist(), codes, strict=True)
+        ]
+    except ValueError:
+        unknown = next(code for code in codes if code not in result_type._value2member_map_)
+        raise LedgerValueError(f"results: {unknown} is not a {result_type.__name__}") from None
 
 
 def as_int(value: object, name: str) -> int:
