@@ -103,3 +103,10 @@ def test_python_dash_m_ledgercore_is_the_command(store):
     version = subprocess.run([sys.executable, "-m", "ledgercore", "--version"],
                              capture_output=True, text=True, check=False)  # fmt: skip
     assert version.stdout.startswith("ledgercore ")
+
+
+def test_the_ledger_counts_its_accounts_and_accepted_transfers(store):
+    path, head, _, _ = store
+    with Ledger.open(path, read_only=True) as ledger:
+        assert ledger.account_count == head.state_size == 5
+        assert ledger.transfer_count == head.log_size == 60

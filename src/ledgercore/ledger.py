@@ -776,6 +776,26 @@ class Ledger:
         self._check_open()
         return self._machine.engine.last_timestamp_ns
 
+    @property
+    def account_count(self) -> int:
+        """Accounts created so far (the head's state_size).
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.account_count, ledger.transfer_count
+            (0, 0)
+        """
+        self._check_open()
+        return self._store.head().state_size
+
+    @property
+    def transfer_count(self) -> int:
+        """Transfers accepted so far (the head's log_size; refused ones are not counted)."""
+        self._check_open()
+        return self._store.head().log_size
+
     def block(self, height: int) -> BlockHeader:
         """The header of the block at `height`.
 
