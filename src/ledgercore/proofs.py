@@ -41,6 +41,8 @@ PROOF_HASHES_MAX = 64
 NUMBER_MAX = 2**64 - 1
 
 _HEADER = struct.Struct("<4sBBQQB")
+# One canonical text per hash: the lowercase hex to_dict writes.
+_LOWER_HEX = frozenset(string.digits + "abcdef")
 
 P = TypeVar("P", bound="_Proof")
 
@@ -295,7 +297,7 @@ def proof_from_dict(data: dict[str, Any]) -> InclusionProof | ConsistencyProof |
     keys = {"type", "version", *kind.NUMBERS, "hashes"}
     if set(data) != keys:
         raise LedgerValueError(f"data: keys {sorted(data)}, expected {sorted(keys)}")
-    if data["version"] != FORMAT_VERSION:
+    if data["version"] != FORMAT_VERSION or isinstance(data["version"], bool):
         raise LedgerValueError(f"data: version {data['version']!r}, expected {FORMAT_VERSION}")
     values = data["hashes"]
     if not isinstance(values, list):
@@ -305,9 +307,9 @@ def proof_from_dict(data: dict[str, Any]) -> InclusionProof | ConsistencyProof |
         if (
             not isinstance(value, str)
             or len(value) != 2 * HASH_SIZE
-            or not all(c in string.hexdigits for c in value)
+            or not all(c in _LOWER_HEX for c in value)
         ):
-            raise LedgerValueError(f"hashes[{i}]: expected {2 * HASH_SIZE} hex digits")
+            raise LedgerValueError(f"hashes[{i}]: expected {2 * HASH_SIZE} lowercase hex digits")
         hashes.append(bytes.fromhex(value))
     first, second = (data[name] for name in kind.NUMBERS)
     return kind(first, second, tuple(hashes))  # type: ignore[call-arg,return-value]
