@@ -8,16 +8,34 @@ and a few refused ones (a bad signature, an unknown account, a linked chain that
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy
 
 from ledgercore import records
 from ledgercore.keys import SigningKey
+from ledgercore.ledger import Ledger
 from ledgercore.records import TransferFlags as TF
+
+TEST_LEDGER_ID = b"ledgercore tests"
+"""The id of the tests' ledgers: Traffic signs its batches for it."""
+
+
+def open_ledger(path: Any, **options: Any) -> Ledger:
+    """Ledger.open with the tests' ledger id (unless the call gives one)."""
+    options.setdefault("ledger_id", TEST_LEDGER_ID)
+    return Ledger.open(path, **options)
 
 
 class Traffic:
-    def __init__(self, account_count: int = 8, seed: int = 1, first_id: int = 1) -> None:
+    def __init__(
+        self,
+        account_count: int = 8,
+        seed: int = 1,
+        first_id: int = 1,
+        ledger_id: bytes = TEST_LEDGER_ID,
+    ) -> None:
+        self.ledger_id = ledger_id
         self.random = random.Random(seed)
         self.keys = [SigningKey.from_seed(bytes([n % 251 + 1]) * 32) for n in range(account_count)]
         self.account_ids = list(range(1, account_count + 1))
@@ -73,7 +91,7 @@ class Traffic:
         return batch
 
     def sign(self, batch: numpy.ndarray) -> None:
-        messages = records.signing_bytes(batch)
+        messages = records.signing_bytes(batch, self.ledger_id)
         debit = records.u128(batch["debit_account_id"])
         by_key: dict[int, list[int]] = {}
         for row, account_id in enumerate(debit):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 
 from ledgercore import proofcheck, records
 from ledgercore.cli import main
@@ -18,7 +18,6 @@ from ledgercore.commands import (
     EXIT_NOT_FOUND,
     EXIT_OK,
 )
-from ledgercore.ledger import Ledger
 
 T0 = 1_700_000_000 * 10**9
 SECOND = 10**9
@@ -28,7 +27,7 @@ SECOND = 10**9
 def store(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("commands") / "ledger")
     traffic = Traffic(5)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for n in range(1, 4):
             ledger.submit(traffic.batch(20, refused=False, pending=False),
@@ -89,7 +88,7 @@ def test_missing_records_stores_and_proofs_have_their_own_statuses(store, tmp_pa
 
 def test_a_damaged_store_is_reported_as_damaged(tmp_path, capsys):
     path = tmp_path / "ledger"
-    Ledger.open(path).close()
+    open_ledger(path).close()
     (path / "ledgercore.head").unlink()
     assert main(["info", str(path)]) == EXIT_DAMAGED
     assert "damaged" in capsys.readouterr().err
@@ -107,6 +106,6 @@ def test_python_dash_m_ledgercore_is_the_command(store):
 
 def test_the_ledger_counts_its_accounts_and_accepted_transfers(store):
     path, head, _, _ = store
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         assert ledger.account_count == head.state_size == 5
         assert ledger.transfer_count == head.log_size == 60

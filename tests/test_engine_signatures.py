@@ -6,7 +6,7 @@ import numpy
 import pytest
 
 from ledgercore import records
-from ledgercore.engine import Engine
+from ledgercore.engine import DEFAULT_LEDGER_ID, Engine
 from ledgercore.errors import LedgerValueError
 from ledgercore.keys import SigningKey
 from ledgercore.records import TransferFlags as TF
@@ -34,7 +34,7 @@ def engine() -> Engine:
 
 def signed(rows: list[dict], key: SigningKey = ALICE):
     batch = records.transfers(rows)
-    batch["signature"] = key.sign_many(records.signing_bytes(batch))
+    batch["signature"] = key.sign_many(records.signing_bytes(batch, DEFAULT_LEDGER_ID))
     return batch
 
 
@@ -75,7 +75,10 @@ def test_timestamp_and_signature_are_outside_the_signed_bytes(engine):
     assert stored["timestamp"][0] > 0
     # The engine keeps no signatures (the store does): what it holds signs the same bytes.
     assert not stored["signature"].any()
-    assert (records.signing_bytes(stored) == records.signing_bytes(batch)).all()
+    ledger_id = DEFAULT_LEDGER_ID
+    assert (
+        records.signing_bytes(stored, ledger_id) == records.signing_bytes(batch, ledger_id)
+    ).all()
     # Replaying the signed transfer answers exists and moves nothing.
     assert names(engine.submit(batch)) == ["exists"]
     assert records.u128(engine.balances([1])["debits_posted"][0]) == 10

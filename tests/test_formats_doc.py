@@ -50,7 +50,7 @@ def struct_offsets(layout: str, names: list[str]) -> dict[str, int]:
 def test_the_header_table_is_the_header_layout():
     names = ["magic", "version", "kind", "reserved", "height", "timestamp_ns", "log_size",
              "state_size", "record_count", "transfer_count", "prev_hash", "log_root",
-             "state_root", "body_hash", "history_root"]  # fmt: skip
+             "state_root", "body_hash", "history_root", "ledger_id"]  # fmt: skip
     layout = proofcheck._HEADER_LAYOUTS[FORMAT_VERSION].format
     documented = table_offsets(section("## 2. Block headers"), "Header format 2")
     assert documented == struct_offsets(layout, names)
@@ -75,7 +75,7 @@ def test_the_keys_the_genesis_hash_and_the_versions_are_current():
     assert proofcheck.LEAF_KEY.hex() in text
     assert proofcheck.NODE_KEY.hex() in text
     assert proofcheck.EMPTY_ROOT.hex() in text
-    assert BlockHeader.genesis().hash.hex() in text
+    assert BlockHeader.genesis(ledger_id=bytes(16)).hash.hex() in text
     assert f"u8 version {PROOF_VERSION}" in text
     assert set(BlockHeader.genesis().to_dict()) == set(
         re.findall(r"`(\w+)`", text[text.index("exactly these keys") : text.index("Integers are")])

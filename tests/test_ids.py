@@ -78,7 +78,7 @@ def test_a_batch_of_new_ids_fills_a_transfer_batch_that_the_ledger_takes(tmp_pat
                      code=1)] * 50  # fmt: skip
         batch = records.transfers(rows)
         batch["id"] = new_ids(50)
-        batch["signature"] = key.sign_many(records.signing_bytes(batch))
+        batch["signature"] = key.sign_many(ledger.signing_bytes(batch))
         results, _ = ledger.submit(batch)
         assert numpy.all(results == 0)
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledgercore import records
-from ledgercore.engine import Engine
+from ledgercore.engine import DEFAULT_LEDGER_ID, Engine
 from ledgercore.errors import LedgerValueError
 from ledgercore.keys import SigningKey
 from ledgercore.ledger import Ledger
@@ -61,7 +61,7 @@ def two_accounts(engine: Engine) -> None:
 
 @pytest.fixture
 def ledger(tmp_path):
-    with Ledger.open(tmp_path / "ledger") as opened:
+    with Ledger.open(tmp_path / "ledger", ledger_id=DEFAULT_LEDGER_ID) as opened:
         results, _ = opened.create_accounts(
             records.accounts([account(id=1), account(id=2, owner_key=PAYEE.public_key)]),
             timestamp_ns=T0,
@@ -72,7 +72,8 @@ def ledger(tmp_path):
 
 def signed(rows: list[dict]) -> numpy.ndarray:
     batch = records.transfers(rows)
-    batch["signature"] = PAYER.sign_many(records.signing_bytes(batch))
+    # For the ledger fixture and the engines alike, which both check against DEFAULT_LEDGER_ID.
+    batch["signature"] = PAYER.sign_many(records.signing_bytes(batch, DEFAULT_LEDGER_ID))
     return batch
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 
 from ledgercore import records
 from ledgercore.blocks import BlockHeader, BlockKind
@@ -30,7 +30,7 @@ def fill(ledger: Ledger, traffic: Traffic, batches: int, size: int = 60, start: 
 
 @pytest.fixture
 def ledger(tmp_path):
-    with Ledger.open(tmp_path / "ledger") as opened:
+    with open_ledger(tmp_path / "ledger") as opened:
         yield opened
 
 
@@ -68,7 +68,7 @@ def test_a_batch_refused_on_the_record_alone_makes_no_block(ledger, traffic):
 
 def test_a_transfer_refused_on_the_state_stays_refused_after_reopening(tmp_path):
     traffic = Traffic(4)
-    with Ledger.open(tmp_path / "l") as ledger:
+    with open_ledger(tmp_path / "l") as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         batch = traffic.batch(1, refused=False, pending=False)
         batch["credit_account_id"][0] = records.lanes(999)
@@ -76,20 +76,20 @@ def test_a_transfer_refused_on_the_state_stays_refused_after_reopening(tmp_path)
         results, header = ledger.submit(batch, timestamp_ns=T0 + SECOND)
         assert results.tolist() == [TR.account_not_found]
         assert header is not None and header.transfer_count == 0
-    with Ledger.open(tmp_path / "l") as ledger:
+    with open_ledger(tmp_path / "l") as ledger:
         results, _ = ledger.submit(batch, timestamp_ns=T0 + 2 * SECOND)
         assert results.tolist() == [TR.id_already_failed]
 
 
 def test_reopening_gives_the_same_head_balances_and_transfers(tmp_path):
     traffic = Traffic(8)
-    with Ledger.open(tmp_path / "l") as ledger:
+    with open_ledger(tmp_path / "l") as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         fill(ledger, traffic, 6)
         head = ledger.head()
         balances = ledger.balances(traffic.account_ids)
         transfers = ledger.lookup_transfers(range(2, 300))
-    with Ledger.open(tmp_path / "l") as ledger:
+    with open_ledger(tmp_path / "l") as ledger:
         assert ledger.head() == head
         assert ledger.balances(traffic.account_ids).tobytes() == balances.tobytes()
         assert ledger.lookup_transfers(range(2, 300)).tobytes() == transfers.tobytes()
@@ -106,8 +106,8 @@ def test_lookup_transfers_gives_the_signed_log_record(ledger, traffic):
 
 def test_a_second_writer_is_refused_and_readers_are_not(tmp_path, ledger, traffic):
     with pytest.raises(StoreLockedError, match="process"):
-        Ledger.open(ledger.path)
-    with Ledger.open(ledger.path, read_only=True) as reader:
+        open_ledger(ledger.path)
+    with open_ledger(ledger.path, read_only=True) as reader:
         assert reader.head() == ledger.head()
         with pytest.raises(LedgerValueError, match="read-only"):
             reader.submit(traffic.batch(1))
@@ -115,7 +115,7 @@ def test_a_second_writer_is_refused_and_readers_are_not(tmp_path, ledger, traffi
 
 def test_opening_nothing_without_create_is_refused(tmp_path):
     with pytest.raises(LedgerValueError, match="no ledger store"):
-        Ledger.open(tmp_path / "none", create=False)
+        open_ledger(tmp_path / "none", create=False)
 
 
 def test_bad_arguments_name_the_argument(ledger, traffic):

@@ -13,7 +13,7 @@ import time
 
 import numpy
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 
 from ledgercore import records
 from ledgercore.engine import Engine
@@ -30,7 +30,7 @@ YEAR = 365 * 24 * 3600 * SECOND
 def opened(tmp_path, **options) -> tuple[Ledger, Traffic]:
     """A ledger with four accounts created at T0 (timestamps T0 .. T0 + 3)."""
     traffic = Traffic(4, seed=3)
-    ledger = Ledger.open(tmp_path / "ledger", **options)
+    ledger = open_ledger(tmp_path / "ledger", **options)
     results, _ = ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
     assert results.tolist() == [0] * 4
     return ledger, traffic
@@ -140,7 +140,7 @@ def test_a_batch_that_makes_no_block_gives_its_timestamps_back(tmp_path):
         good = traffic.batch(2, refused=False, pending=False)
         _, header = ledger.submit(good, timestamp_ns=T0 + SECOND)
         assert header.timestamp_ns == T0 + SECOND
-    with Ledger.open(tmp_path / "ledger") as reopened:
+    with open_ledger(tmp_path / "ledger") as reopened:
         assert reopened.clock_ns == T0 + SECOND + 1
 
 
@@ -194,7 +194,7 @@ def test_a_bad_clock_ahead_max_ns_is_refused_before_the_store_is_touched(
     tmp_path, value, error, message
 ):
     with pytest.raises(error, match=message):
-        Ledger.open(tmp_path / "ledger", clock_ahead_max_ns=value)
+        open_ledger(tmp_path / "ledger", clock_ahead_max_ns=value)
     assert not os.path.exists(tmp_path / "ledger")
 
 
@@ -218,7 +218,7 @@ def test_history_is_imported_with_its_own_timestamps(tmp_path):
     past = 978_307_200 * SECOND  # 2001-01-01
     traffic = Traffic(4, seed=3)
     future = time.time_ns() + 10 * YEAR
-    with Ledger.open(tmp_path / "ledger", clock_ahead_max_ns=None) as ledger:
+    with open_ledger(tmp_path / "ledger", clock_ahead_max_ns=None) as ledger:
         _, header = ledger.create_accounts(traffic.accounts(), timestamp_ns=past)
         assert header.timestamp_ns == past
         batch = traffic.batch(3, refused=False, pending=False)
@@ -233,7 +233,7 @@ def test_history_is_imported_with_its_own_timestamps(tmp_path):
             ledger.submit(traffic.batch(2, refused=False), timestamp_ns=future)
         assert ledger.verify_chain(progress=False).ok
     # Reopened with the default bound, the store keeps its clock: wall-clock blocks follow it.
-    with Ledger.open(tmp_path / "ledger") as reopened:
+    with open_ledger(tmp_path / "ledger") as reopened:
         assert reopened.clock_ns == future + 1
         _, header = reopened.submit(traffic.batch(2, refused=False, pending=False))
         assert header.timestamp_ns == future + 2
@@ -321,7 +321,7 @@ def test_the_engine_refuses_to_expire_at_a_clock_it_has_passed():
 def test_a_read_only_ledger_refuses_expire(tmp_path):
     ledger, _ = opened(tmp_path)
     ledger.close()
-    reader = Ledger.open(tmp_path / "ledger", read_only=True)
+    reader = open_ledger(tmp_path / "ledger", read_only=True)
     with reader, pytest.raises(LedgerValueError, match="read-only"):
         reader.expire()
 
@@ -343,7 +343,7 @@ def test_a_block_of_expiries_replays_on_reopening_and_in_verify_chain(tmp_path, 
     try:
         # Never closed before, it has no older snapshot to fall back on.
         closing.close(snapshot=reopen == "snapshot")
-        reopened = Ledger.open(tmp_path / "reopened" / "ledger")
+        reopened = open_ledger(tmp_path / "reopened" / "ledger")
         ledgers[1] = reopened
         assert reopened.opened_from == reopen
         assert state(reopened, traffics[1]) == state(kept, traffics[0])

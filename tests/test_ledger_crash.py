@@ -23,18 +23,19 @@ import subprocess
 import sys
 import time
 
+from ledger_traffic import open_ledger
+
 import ledgercore
-from ledgercore.ledger import Ledger
 from ledgercore.store import Store
 
 CHILD = """
 import sys
 sys.path[:0] = sys.argv[3:]
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 from ledgercore.ledger import Ledger
 seed = int(sys.argv[2])
 traffic = Traffic(12, seed=seed, first_id=seed * 10**9)
-ledger = Ledger.open(sys.argv[1])
+ledger = open_ledger(sys.argv[1])
 if ledger.head().height == 0:
     ledger.create_accounts(traffic.accounts())
 print("READY", flush=True)
@@ -106,7 +107,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_block(tmp_path):
         acknowledged = run_and_kill(path, seed=kill + 1, rng=rng)
         for height, block_hash in acknowledged.items():
             assert everything.setdefault(height, block_hash) == block_hash
-        with Ledger.open(path) as ledger:
+        with open_ledger(path) as ledger:
             head = ledger.head()
             assert head.height >= max(everything, default=0), f"kill {kill}: blocks lost"
             for height, block_hash in everything.items():
@@ -127,13 +128,13 @@ def test_blocks_written_into_recycled_log_files_survive_reopening(tmp_path, monk
     block must still be there, in order, after each reopening."""
     monkeypatch.setenv("LEDGERCORE_WRITE_BUFFER_BYTES", str(SMALL_WRITE_BUFFER_BYTES))
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from ledger_traffic import Traffic
+    from ledger_traffic import Traffic, open_ledger
 
     path = str(tmp_path / "ledger")
     traffic = Traffic(12, seed=3, first_id=3 * 10**9)
     hashes = []
     for reopening in range(3):
-        with Ledger.open(path) as ledger:
+        with open_ledger(path) as ledger:
             if reopening == 0:
                 ledger.create_accounts(traffic.accounts())
                 hashes.append(ledger.head().hash)
@@ -149,7 +150,7 @@ def test_blocks_written_into_recycled_log_files_survive_reopening(tmp_path, monk
         if name.startswith("LOG")
     )
     assert "reusing log" in events, "no log file was recycled: the test lost its point"
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         assert ledger.head().hash == hashes[-1]
         assert [header.hash for header in ledger.blocks(1)] == hashes
         assert ledger.verify_chain(progress=False).ok
@@ -161,7 +162,7 @@ def test_a_write_buffer_size_that_is_not_a_size_is_refused(tmp_path, monkeypatch
     for text in ("lots", "1024"):
         monkeypatch.setenv("LEDGERCORE_WRITE_BUFFER_BYTES", text)
         try:
-            Ledger.open(str(tmp_path / "ledger"))
+            open_ledger(str(tmp_path / "ledger"))
         except LedgerValueError as error:
             assert "LEDGERCORE_WRITE_BUFFER_BYTES" in str(error)
             assert repr(text) in str(error)
@@ -174,11 +175,11 @@ def test_a_table_file_left_by_a_flush_cut_short_does_not_stop_a_writer(tmp_path)
     still in the write-ahead log. The next writer checks every block is whole without it, and
     opens; only a table whose blocks are missing elsewhere stops it (tests/test_store_opening)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from ledger_traffic import Traffic
+    from ledger_traffic import Traffic, open_ledger
 
     path = str(tmp_path / "ledger")
     traffic = Traffic(12, seed=5)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         ledger.create_accounts(traffic.accounts())
         for _ in range(5):
             ledger.submit(traffic.batch(64))
@@ -190,7 +191,7 @@ def test_a_table_file_left_by_a_flush_cut_short_does_not_stop_a_writer(tmp_path)
     cut_short.write_bytes(largest.read_bytes()[: largest.stat().st_size // 2])
     with Store.open(path, read_only=True) as store:
         assert store._unnamed_tables() == [cut_short.name]
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         assert ledger.head() == head
         ledger.submit(traffic.batch(64))
         assert ledger.verify_chain(progress=False).ok

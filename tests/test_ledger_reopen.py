@@ -10,10 +10,9 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 
 from ledgercore.errors import LedgerValueError
-from ledgercore.ledger import Ledger
 from ledgercore.snapshot import SNAPSHOT_FILE
 
 T0 = 1_700_000_000 * 10**9
@@ -33,8 +32,8 @@ steps = st.lists(
 @given(steps=steps, seed=st.integers(min_value=1, max_value=1000))
 def test_reopening_at_any_point_gives_the_head_of_a_ledger_never_closed(steps, seed):
     with tempfile.TemporaryDirectory() as directory:
-        kept = Ledger.open(directory + "/kept")
-        reopened = Ledger.open(directory + "/reopened")
+        kept = open_ledger(directory + "/kept")
+        reopened = open_ledger(directory + "/reopened")
         try:
             traffics = [Traffic(6, seed=seed), Traffic(6, seed=seed)]
             for ledger, traffic in zip((kept, reopened), traffics, strict=True):
@@ -61,7 +60,7 @@ def test_reopening_at_any_point_gives_the_head_of_a_ledger_never_closed(steps, s
                     if reopen == "blocks":  # an older snapshot may still match an unmoved head
                         with contextlib.suppress(FileNotFoundError):
                             os.remove(os.path.join(directory, "reopened", SNAPSHOT_FILE))
-                    reopened = Ledger.open(directory + "/reopened")
+                    reopened = open_ledger(directory + "/reopened")
                     assert reopened.opened_from == reopen, reopened.snapshot_status
                 assert reopened.head().hash == kept.head().hash
                 assert reopened.clock_ns == kept.clock_ns
@@ -92,7 +91,7 @@ def test_a_store_whose_tables_were_written_with_lz4_reads_back(tmp_path, monkeyp
     traffic = Traffic(10, seed=5)
     monkeypatch.setenv("LEDGERCORE_WRITE_BUFFER_BYTES", str(64 << 10))
     monkeypatch.setattr(store, "_options", lz4_options)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for number in range(30):
             ledger.submit(traffic.batch(64), timestamp_ns=T0 + (number + 1) * 10**9)
@@ -107,7 +106,7 @@ def test_a_store_whose_tables_were_written_with_lz4_reads_back(tmp_path, monkeyp
     assert "Options.compression: LZ4" in events, "the tables were not written with LZ4"
     assert any(name.endswith(".sst") for name in os.listdir(path)), "no table was written"
     monkeypatch.setattr(store, "_options", uncompressed)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         assert ledger.opened_from == "blocks"
         assert ledger.head() == head
         assert ledger.balances(traffic.account_ids).tobytes() == balances

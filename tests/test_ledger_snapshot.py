@@ -9,7 +9,7 @@ import warnings
 
 import numpy
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 
 from ledgercore import records
 from ledgercore import snapshot as snapshot_module
@@ -28,7 +28,7 @@ def closed_store(tmp_path):
     closed cleanly, and the traffic that made it."""
     path = str(tmp_path / "ledger")
     traffic = Traffic(7, seed=5)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for n in range(11):
             ledger.submit(traffic.batch(30), timestamp_ns=T0 + (n + 1) * 2 * 10**9)
@@ -54,7 +54,7 @@ def test_a_cleanly_closed_ledger_reopens_from_its_snapshot_as_from_its_blocks(cl
     later = Traffic(7, seed=5)
     later.next_id, later.pending = traffic.next_id, list(traffic.pending)
     batch = later.batch(40)
-    with Ledger.open(path) as snapped, Ledger.open(copy) as replayed:
+    with open_ledger(path) as snapped, open_ledger(copy) as replayed:
         assert (snapped.opened_from, snapped.snapshot_status) == ("snapshot", "loaded")
         assert replayed.opened_from == "blocks"
         assert everything(snapped, traffic) == everything(replayed, traffic)
@@ -68,10 +68,10 @@ def test_a_cleanly_closed_ledger_reopens_from_its_snapshot_as_from_its_blocks(cl
 
 def test_a_snapshot_of_an_older_head_is_ignored(closed_store):
     path, traffic = closed_store
-    ledger = Ledger.open(path)
+    ledger = open_ledger(path)
     ledger.submit(traffic.batch(10, refused=False), timestamp_ns=T0 + 100 * 10**9)
     ledger.close(snapshot=False)
-    with Ledger.open(path) as reopened:
+    with open_ledger(path) as reopened:
         assert reopened.opened_from == "blocks"
         assert "the snapshot is of block 12, the head is block 13" in reopened.snapshot_status
 
@@ -84,7 +84,7 @@ def test_a_damaged_snapshot_file_is_ignored(closed_store):
         byte = file.read(1)
         file.seek(-1, os.SEEK_CUR)
         file.write(bytes([byte[0] ^ 0x20]))
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         assert ledger.opened_from == "blocks"
         assert ledger.snapshot_status == "the snapshot file does not match its record"
 
@@ -111,16 +111,16 @@ def test_a_snapshot_whose_leaf_hashes_miss_the_head_log_root_is_refused(closed_s
 
     rewrite_snapshot(path, flipped)
     with pytest.raises(StoreCorruptedError, match="the snapshot's leaf hashes give log root"):
-        Ledger.open(path, read_only=True)
+        open_ledger(path, read_only=True)
     os.remove(os.path.join(path, SNAPSHOT_FILE))
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         assert ledger.opened_from == "blocks"
         assert ledger.verify_chain(progress=False).ok
 
 
 def test_a_snapshot_without_leaf_hashes_is_ignored(closed_store):
     path, traffic = closed_store
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         expected = everything(ledger, traffic)
 
     def without_leaves(sections):
@@ -128,7 +128,7 @@ def test_a_snapshot_without_leaf_hashes_is_ignored(closed_store):
         return sections
 
     rewrite_snapshot(path, without_leaves)
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         assert ledger.opened_from == "blocks"
         assert "log_leaves" in ledger.snapshot_status
         assert everything(ledger, traffic) == expected
@@ -143,10 +143,10 @@ def test_a_snapshot_of_an_earlier_version_is_ignored(closed_store, monkeypatch):
             write_snapshot(*arguments)
 
     rewrite_snapshot(path, lambda sections: sections, written_as_version_1)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         assert ledger.opened_from == "blocks"
         assert "the snapshot is of an earlier version (version 1" in ledger.snapshot_status
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         assert ledger.opened_from == "snapshot"
 
 
@@ -154,10 +154,10 @@ def test_a_missing_or_truncated_snapshot_file_is_ignored(closed_store):
     path, _ = closed_store
     snapshot = os.path.join(path, SNAPSHOT_FILE)
     os.truncate(snapshot, os.path.getsize(snapshot) - 1)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         assert ledger.opened_from == "blocks"
     os.remove(snapshot)
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         assert ledger.opened_from == "blocks"
         assert "cannot be read" in ledger.snapshot_status
 
@@ -165,14 +165,14 @@ def test_a_missing_or_truncated_snapshot_file_is_ignored(closed_store):
 def test_read_only_openers_use_the_snapshot_and_write_none(closed_store):
     path, _ = closed_store
     written = os.path.getmtime(os.path.join(path, SNAPSHOT_FILE))
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         assert ledger.opened_from == "snapshot"
     assert os.path.getmtime(os.path.join(path, SNAPSHOT_FILE)) == written
 
 
 def test_a_snapshot_that_cannot_be_written_warns_and_the_store_still_closes(closed_store):
     path, traffic = closed_store
-    ledger = Ledger.open(path)
+    ledger = open_ledger(path)
     ledger.submit(traffic.batch(5, refused=False), timestamp_ns=T0 + 100 * 10**9)
     os.remove(os.path.join(path, SNAPSHOT_FILE))
     os.mkdir(os.path.join(path, SNAPSHOT_FILE))  # a directory where the file goes
@@ -183,13 +183,13 @@ def test_a_snapshot_that_cannot_be_written_warns_and_the_store_still_closes(clos
     assert any("no snapshot written" in str(w.message) for w in caught)
     assert not os.path.exists(os.path.join(path, SNAPSHOT_FILE + ".partial"))
     os.rmdir(os.path.join(path, SNAPSHOT_FILE))
-    with Ledger.open(path) as reopened:
+    with open_ledger(path) as reopened:
         assert reopened.opened_from == "blocks"
 
 
 def engine_image() -> numpy.ndarray:
     traffic = Traffic(5, seed=9)
-    engine = Engine()
+    engine = Engine(ledger_id=traffic.ledger_id)
     engine.create_accounts(traffic.accounts(), timestamp_ns=T0)
     for n in range(4):
         engine.submit(traffic.batch(25), timestamp_ns=T0 + n * 10**9)
@@ -245,7 +245,7 @@ def test_timeouts_that_fall_due_after_a_snapshot_make_the_same_block(closed_stor
         [dict(id=0, debit_account_id=1, credit_account_id=2, amount=1, ledger=1, code=1)]
     )
     later = T0 + 7200 * 10**9
-    with Ledger.open(path) as snapped, Ledger.open(copy) as replayed:
+    with open_ledger(path) as snapped, open_ledger(copy) as replayed:
         assert snapped.opened_from == "snapshot"
         first = snapped.submit(refused, timestamp_ns=later)
         second = replayed.submit(refused, timestamp_ns=later)
@@ -257,7 +257,7 @@ def test_closing_at_the_head_of_the_loaded_snapshot_rewrites_nothing(closed_stor
     path, _ = closed_store
     snapshot = os.path.join(path, SNAPSHOT_FILE)
     before = os.stat(snapshot)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         assert ledger.opened_from == "snapshot"
     after = os.stat(snapshot)
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 
 from ledgercore import records
 from ledgercore.errors import LedgerValueError
-from ledgercore.ledger import Ledger
 from ledgercore.records import TransferResult as TR
 
 T0 = 1_700_000_000 * 10**9
@@ -31,7 +30,7 @@ def test_submit_many_makes_the_blocks_one_submit_per_batch_makes(tmp_path, seed)
     unchanged = batches[1].copy()
     unchanged["signature"][:, 0] ^= 1
     batches.insert(2, unchanged)
-    with Ledger.open(tmp_path / "one") as one, Ledger.open(tmp_path / "many") as many:
+    with open_ledger(tmp_path / "one") as one, open_ledger(tmp_path / "many") as many:
         for ledger in (one, many):
             ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         expected = [
@@ -51,19 +50,19 @@ def test_submit_many_makes_the_blocks_one_submit_per_batch_makes(tmp_path, seed)
 def test_each_block_is_durable_when_it_is_yielded(tmp_path):
     traffic, batches = traffic_batches(4, 40, 5)
     path = tmp_path / "ledger"
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for number, (_, header) in enumerate(
             ledger.submit_many(batches, timestamps_ns=clocks(len(batches)))
         ):
-            with Ledger.open(path, read_only=True) as reader:
+            with open_ledger(path, read_only=True) as reader:
                 assert reader.head() == header
                 assert reader.head().height == number + 2
 
 
 def test_stopping_early_leaves_the_later_batches_unapplied(tmp_path):
     traffic, batches = traffic_batches(5, 30, 7)
-    with Ledger.open(tmp_path / "ledger") as ledger:
+    with open_ledger(tmp_path / "ledger") as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         stream = ledger.submit_many(batches, timestamps_ns=clocks(len(batches)))
         _, first = next(stream)
@@ -87,7 +86,7 @@ def test_accounts_created_between_yields_sign_the_batches_read_ahead(tmp_path):
     for batch in later:
         batch["id"][:, 0] += 10_000
         newcomers.sign(batch)
-    with Ledger.open(tmp_path / "ledger") as ledger:
+    with open_ledger(tmp_path / "ledger") as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         stream = ledger.submit_many(batches, timestamps_ns=clocks(len(batches)))
         results, _ = next(stream)
@@ -104,7 +103,7 @@ def test_accounts_created_between_yields_sign_the_batches_read_ahead(tmp_path):
 def test_a_bad_batch_is_refused_after_the_batches_before_it_are_yielded(tmp_path):
     traffic, batches = traffic_batches(3, 20, 9)
     malformed = numpy.zeros(3, dtype=numpy.int64)
-    with Ledger.open(tmp_path / "ledger") as ledger:
+    with open_ledger(tmp_path / "ledger") as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         seen = []
         with pytest.raises(LedgerValueError, match="transfers: expected dtype"):
@@ -116,7 +115,7 @@ def test_a_bad_batch_is_refused_after_the_batches_before_it_are_yielded(tmp_path
 
 def test_timestamps_must_cover_every_batch(tmp_path):
     traffic, batches = traffic_batches(3, 10, 11)
-    with Ledger.open(tmp_path / "ledger") as ledger:
+    with open_ledger(tmp_path / "ledger") as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         with pytest.raises(LedgerValueError, match="timestamps_ns: ran out at batch 2"):
             list(ledger.submit_many(batches, timestamps_ns=clocks(2)))
@@ -124,10 +123,10 @@ def test_timestamps_must_cover_every_batch(tmp_path):
 
 
 def test_a_read_only_ledger_refuses_submit_many_at_once(tmp_path):
-    with Ledger.open(tmp_path / "ledger"):
+    with open_ledger(tmp_path / "ledger"):
         pass
     with (
-        Ledger.open(tmp_path / "ledger", read_only=True) as reader,
+        open_ledger(tmp_path / "ledger", read_only=True) as reader,
         pytest.raises(LedgerValueError, match="read-only"),
     ):
         reader.submit_many([])
@@ -136,7 +135,7 @@ def test_a_read_only_ledger_refuses_submit_many_at_once(tmp_path):
 def test_timings_name_every_stage_and_the_hidden_verification(tmp_path):
     traffic, batches = traffic_batches(3, 50, 13)
     timings: list[dict[str, float]] = []
-    with Ledger.open(tmp_path / "ledger") as ledger:
+    with open_ledger(tmp_path / "ledger") as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         list(ledger.submit_many(batches, timestamps_ns=clocks(3), timings=timings))
     assert len(timings) == 3
@@ -151,8 +150,8 @@ def test_without_signature_verification_submit_many_matches_submit(tmp_path):
     for batch in batches:
         batch["signature"] = 0
     with (
-        Ledger.open(tmp_path / "one", verify_signatures=False) as one,
-        Ledger.open(tmp_path / "many", verify_signatures=False) as many,
+        open_ledger(tmp_path / "one", verify_signatures=False) as one,
+        open_ledger(tmp_path / "many", verify_signatures=False) as many,
     ):
         for ledger in (one, many):
             ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 
 import ledgercore
 from ledgercore import proofcheck, records
@@ -33,7 +33,7 @@ SECOND = 10**9
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory):
     traffic = Traffic(8)
-    with Ledger.open(tmp_path_factory.mktemp("binding") / "ledger") as opened:
+    with open_ledger(tmp_path_factory.mktemp("binding") / "ledger") as opened:
         opened.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for n in range(1, 8):
             opened.submit(traffic.batch(30, refused=False, pending=False),
@@ -221,7 +221,7 @@ def test_a_stored_header_with_a_wrong_history_root_is_refused_at_open(tmp_path):
 
     path = tmp_path / "ledger"
     traffic = Traffic(4)
-    with Ledger.open(path) as opened:
+    with open_ledger(path) as opened:
         opened.create_accounts(traffic.accounts(), timestamp_ns=T0)
         opened.submit(traffic.batch(10, refused=False), timestamp_ns=T0 + SECOND)
         opened.submit(traffic.batch(10, refused=False), timestamp_ns=T0 + 2 * SECOND)
@@ -235,7 +235,7 @@ def test_a_stored_header_with_a_wrong_history_root_is_refused_at_open(tmp_path):
         db.close()
     (path / SNAPSHOT_FILE).unlink()
     with pytest.raises(StoreCorruptedError, match="history_root"):
-        Ledger.open(path, read_only=True)
+        open_ledger(path, read_only=True)
     report = verify_store(str(path), progress=False)
     assert not report.ok and report.mismatch.height == 2
 

@@ -163,26 +163,39 @@ def test_signing_bytes_are_the_prefix_and_the_client_fields():
     )
     batch["timestamp"] = 123
     batch["signature"] = 7
-    signed = records.signing_bytes(batch)
-    assert signed.shape == (3, 143)
+    ledger_id = b"ledger of a fund"
+    signed = records.signing_bytes(batch, ledger_id)
+    assert signed.shape == (3, 159)
     raw = batch.view(numpy.uint8).reshape(3, 192)
     for row in range(3):
         assert signed[row, :23].tobytes() == records.SIGNING_PREFIX
-        assert signed[row, 23:].tobytes() == raw[row, :120].tobytes()
+        assert signed[row, 23:39].tobytes() == ledger_id
+        assert signed[row, 39:].tobytes() == raw[row, :120].tobytes()
     # The engine's timestamp and the signature are not signed.
     unsigned = batch.copy()
     unsigned["timestamp"] = 0
     unsigned["signature"] = 0
-    assert numpy.array_equal(records.signing_bytes(unsigned), signed)
+    assert numpy.array_equal(records.signing_bytes(unsigned, ledger_id), signed)
+    # Blocks of format 1 headers were signed without a ledger id.
+    old = records.signing_bytes(batch, None)
+    assert old.shape == (3, 143) and old[0, :23].tobytes() == records.SIGNING_PREFIX_V1
+    assert old[0, 23:].tobytes() == raw[0, :120].tobytes()
 
 
 def test_signing_bytes_accept_raw_bytes_and_refuse_other_dtypes():
     batch = records.transfers([transfer()])
-    assert numpy.array_equal(records.signing_bytes(batch.tobytes()), records.signing_bytes(batch))
-    assert records.signing_bytes(batch[:0]).shape == (0, 143)
+    ledger_id = bytes(range(16))
+    assert numpy.array_equal(
+        records.signing_bytes(batch.tobytes(), ledger_id), records.signing_bytes(batch, ledger_id)
+    )
+    assert records.signing_bytes(batch[:0], ledger_id).shape == (0, 159)
     with pytest.raises(LedgerValueError, match="TRANSFER_DTYPE"):
-        records.signing_bytes(records.accounts([account()]))
+        records.signing_bytes(records.accounts([account()]), ledger_id)
     with pytest.raises(LedgerValueError, match="whole number"):
-        records.signing_bytes(b"x" * 191)
+        records.signing_bytes(b"x" * 191, ledger_id)
     with pytest.raises(TypeError):
-        records.signing_bytes([1, 2, 3])
+        records.signing_bytes([1, 2, 3], ledger_id)
+    with pytest.raises(LedgerValueError, match="ledger_id: expected 16 bytes"):
+        records.signing_bytes(batch, bytes(15))
+    with pytest.raises(TypeError, match="ledger_id"):
+        records.signing_bytes(batch, "ledger")

@@ -38,7 +38,7 @@ def test_a_ledgers_refusals_come_back_named(tmp_path):
             dict(id=10, debit_account_id=1, credit_account_id=2, amount=5, ledger=1, code=1),
             dict(id=11, debit_account_id=1, credit_account_id=1, amount=5, ledger=1, code=1),
         ])  # fmt: skip
-        batch["signature"] = key.sign_many(records.signing_bytes(batch))
+        batch["signature"] = key.sign_many(ledger.signing_bytes(batch))
         results, _ = ledger.submit(batch)
     named = records.failures(results)
     assert [row for row, _ in named] == [0, 1]

@@ -9,14 +9,13 @@ import subprocess
 import sys
 
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 from rocksdict import Options, Rdict
 
 import ledgercore
 from ledgercore import records
 from ledgercore.cli import main
 from ledgercore.errors import StoreCorruptedError
-from ledgercore.ledger import Ledger
 from ledgercore.snapshot import SNAPSHOT_FILE
 from ledgercore.store import (
     COLUMN_FAMILIES,
@@ -37,7 +36,7 @@ T0 = 1_700_000_000 * 10**9
 def store_path(tmp_path):
     path = str(tmp_path / "ledger")
     traffic = Traffic(6)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for n in range(5):
             ledger.submit(traffic.batch(40, refused=False), timestamp_ns=T0 + (n + 1) * 10**9)
@@ -84,7 +83,7 @@ def flip(offset: int):
 
 def refused_and_reported(path: str, height: int | None, what: str) -> None:
     with pytest.raises(StoreCorruptedError, match="ledgercore verify"):
-        Ledger.open(path)
+        open_ledger(path)
     report = verify_store(path, progress=False)
     assert not report.ok
     assert report.mismatch.height == height
@@ -114,7 +113,7 @@ def test_a_flipped_byte_in_a_transfer_under_a_snapshot_is_located_by_verify(stor
     edit(store_path, "bodies", height_key(3), lambda value: stored.append(value) or value)
     damaged_id = records.u128(Body.from_bytes(stored[0]).records["id"][5:6])[0]
     edit(store_path, "bodies", height_key(3), flip(body_header + 192 * 5 + 50))
-    with Ledger.open(store_path) as ledger:
+    with open_ledger(store_path) as ledger:
         assert ledger.opened_from == "snapshot"
         with pytest.raises(StoreCorruptedError, match="body of block 3"):
             ledger.lookup_transfers([damaged_id])
@@ -180,7 +179,7 @@ def test_a_deleted_block_is_refused(store_path):
 def test_a_deleted_head_block_is_refused(store_path):
     edit(store_path, "blocks", height_key(6), lambda value: None)
     with pytest.raises(StoreCorruptedError, match="block 6, which is missing"):
-        Ledger.open(store_path)
+        open_ledger(store_path)
 
 
 def test_a_store_of_a_newer_format_version_is_refused_naming_both(store_path):
@@ -189,7 +188,7 @@ def test_a_store_of_a_newer_format_version_is_refused_naming_both(store_path):
     with pytest.raises(
         StoreCorruptedError, match=rf"format version {newer}.*version {FORMAT_VERSION}"
     ):
-        Ledger.open(store_path)
+        open_ledger(store_path)
     report = verify_store(store_path, progress=False)
     assert f"format version {newer}" in report.mismatch.found
 
@@ -197,10 +196,10 @@ def test_a_store_of_a_newer_format_version_is_refused_naming_both(store_path):
 CHILD = """
 import os, sys
 sys.path[:0] = sys.argv[2:]
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 from ledgercore.ledger import Ledger
 traffic = Traffic(6)
-ledger = Ledger.open(sys.argv[1])
+ledger = open_ledger(sys.argv[1])
 ledger.create_accounts(traffic.accounts(), timestamp_ns=10**18)
 for n in range(5):
     ledger.submit(traffic.batch(40, refused=False), timestamp_ns=10**18 + (n + 1) * 10**9)
@@ -220,7 +219,7 @@ def test_a_truncated_write_ahead_log_is_refused_as_lost_blocks(tmp_path):
     assert full > 40 * (64 + 32) * 5
     os.truncate(os.path.join(path, largest), full * 2 // 3)
     with pytest.raises(StoreCorruptedError, match="block 6 was acknowledged"):
-        Ledger.open(path)
+        open_ledger(path)
     report = verify_store(path, progress=False)
     assert report.mismatch.what == "acknowledged blocks"
 
@@ -237,7 +236,7 @@ def test_a_truncated_table_file_is_refused(store_path):
     full = os.path.getsize(os.path.join(store_path, largest))
     os.truncate(os.path.join(store_path, largest), full // 2)
     with pytest.raises(StoreCorruptedError):
-        Ledger.open(store_path)
+        open_ledger(store_path)
     assert not verify_store(store_path, progress=False).ok
 
 
@@ -263,7 +262,7 @@ def flip_file_byte(path: str, offset: int) -> None:
 def damaged_bodies(store_path):
     """The store with a byte flipped in the first data block of its bodies table (blocks 0 to 2),
     and an accepted transfer of block 2."""
-    with Ledger.open(store_path, read_only=True) as ledger:
+    with open_ledger(store_path, read_only=True) as ledger:
         transfer_id = records.u128(ledger.account_history(1, limit=1)["id"])[0]
         assert ledger.block(2).log_size > 0
     flip_file_byte(table_holding(store_path, "bodies", height_key(2)), 100)
@@ -290,7 +289,7 @@ def test_a_flipped_byte_in_a_table_file_is_reported_as_corruption_by_every_read(
     damaged_bodies, read
 ):
     path, transfer_id = damaged_bodies
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         assert ledger.opened_from == "snapshot"  # headers only: the bodies are read later
         with pytest.raises(StoreCorruptedError, match=UNREADABLE) as raised:
             read(ledger, transfer_id)
@@ -299,7 +298,7 @@ def test_a_flipped_byte_in_a_table_file_is_reported_as_corruption_by_every_read(
 
 def test_a_flipped_byte_in_a_table_file_is_a_failed_verification(damaged_bodies, capsys):
     path, _ = damaged_bodies
-    with Ledger.open(path, read_only=True) as ledger:
+    with open_ledger(path, read_only=True) as ledger:
         report = ledger.verify_chain(progress=False)
     assert not report.ok
     assert report.mismatch.what == "reading the store"
@@ -315,13 +314,13 @@ def test_a_flipped_byte_in_a_table_file_refuses_reopening_without_a_snapshot(dam
     os.remove(os.path.join(path, SNAPSHOT_FILE))
     for read_only in (True, False):
         with pytest.raises(StoreCorruptedError, match=UNREADABLE):
-            Ledger.open(path, read_only=read_only)
+            open_ledger(path, read_only=read_only)
 
 
 def test_a_flipped_byte_in_the_header_table_refuses_reopening_from_a_snapshot(store_path):
     flip_file_byte(table_holding(store_path, "blocks", height_key(6)), 100)
     for read_only in (True, False):
         with pytest.raises(StoreCorruptedError, match=r"could not read the header of block \d"):
-            Ledger.open(store_path, read_only=read_only)
+            open_ledger(store_path, read_only=read_only)
     report = verify_store(store_path, progress=False)
     assert "could not read the blocks family" in report.mismatch.found

@@ -11,7 +11,7 @@ import os
 import struct
 
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import TEST_LEDGER_ID, Traffic, open_ledger
 from rocksdict import Options, Rdict
 from test_store_damage import stored
 
@@ -27,11 +27,24 @@ T0 = 1_700_000_000 * 10**9
 SECOND = 10**9
 
 
+def as_an_older_writer(ledger: Ledger) -> None:
+    """Make a ledger apply and check what it writes as the ledgercore of format 1 headers did:
+    by rules 1, over signed messages that name no ledger."""
+    ledger._machine.engine.rules = 1
+    ledger._machine.engine.ledger_id = None
+
+
+def open_older(path: str, **options) -> Ledger:
+    """A store of format 1 headers only has no ledger id yet: a reader asks for none."""
+    return Ledger.open(path, **options)
+
+
 @pytest.fixture
 def store_path(tmp_path):
     path = str(tmp_path / "ledger")
-    traffic = Traffic(6)
-    with Ledger.open(path) as ledger:
+    traffic = Traffic(6, ledger_id=None)
+    with open_ledger(path) as ledger:
+        as_an_older_writer(ledger)
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for n in range(5):
             ledger.submit(traffic.batch(40, refused=False), timestamp_ns=T0 + (n + 1) * SECOND)
@@ -49,7 +62,11 @@ def as_format(path: str, store_format: int) -> None:
         previous = None
         height = 0
         while (value := blocks.get(height_key(height))) is not None:
-            fields = vars(BlockHeader.from_bytes(value)) | {"version": 1, "history_root": None}
+            fields = vars(BlockHeader.from_bytes(value)) | {
+                "version": 1,
+                "history_root": None,
+                "ledger_id": None,
+            }
             if previous is not None:
                 fields["prev_hash"] = previous.hash
             previous = BlockHeader(**fields)
@@ -76,8 +93,8 @@ def test_a_store_of_format_1_headers_opens_verifies_and_proves_at_its_head(
     store_path, store_format
 ):
     as_format(store_path, store_format)
-    with Ledger.open(store_path, read_only=True) as auditor:
-        assert auditor.head().version == 1
+    with open_older(store_path, read_only=True) as auditor:
+        assert auditor.head().version == 1 and auditor.ledger_id is None
         assert auditor.verify_chain(progress=False).ok
         head = auditor.head()
         assert auditor.prove_account(3).verify(head.hash)
@@ -94,7 +111,7 @@ def test_the_first_writer_of_an_older_store_appends_format_2_headers_over_all_it
     store_path, store_format
 ):
     as_format(store_path, store_format)
-    with Ledger.open(store_path) as ledger:
+    with open_ledger(store_path) as ledger:
         old_heads = ledger.blocks()
         traffic = Traffic(6, first_id=1_000)
         ledger.submit(traffic.batch(10, refused=False), timestamp_ns=T0 + 100 * SECOND)
@@ -112,7 +129,7 @@ def test_the_first_writer_of_an_older_store_appends_format_2_headers_over_all_it
     for snapshot in (True, False):
         if not snapshot:
             os.remove(os.path.join(store_path, SNAPSHOT_FILE))
-        with Ledger.open(store_path, read_only=True) as auditor:
+        with open_ledger(store_path, read_only=True) as auditor:
             assert auditor.opened_from == ("snapshot" if snapshot else "blocks")
             assert auditor.prove_transfer(old).verify(auditor.head().hash)
 
@@ -121,11 +138,13 @@ def test_a_format_2_header_after_a_format_1_one_is_the_only_order_allowed(store_
     """A chain never goes back to format 1 once a format 2 header was written."""
     as_format(store_path, 4)
     traffic = Traffic(6, first_id=1_000)
-    with Ledger.open(store_path) as ledger:
+    with open_ledger(store_path) as ledger:
         for n in (100, 101):
             ledger.submit(traffic.batch(5, refused=False), timestamp_ns=T0 + n * SECOND)
         head = ledger.head()
-    downgraded = BlockHeader(**(vars(head) | {"version": 1, "history_root": None}))
+    downgraded = BlockHeader(
+        **(vars(head) | {"version": 1, "history_root": None, "ledger_id": None})
+    )
     options = Options(raw_mode=True)
     families = {name: Options(raw_mode=True) for name in COLUMN_FAMILIES}
     db = Rdict(store_path, options, column_families=families)
@@ -150,32 +169,38 @@ def test_blocks_of_format_1_replay_by_the_rules_that_accepted_them(tmp_path):
     traffic = Traffic(4)
     key = dict(zip(traffic.account_ids, traffic.keys, strict=True))
 
-    def signed(rows):
+    def signed(rows, ledger_id=TEST_LEDGER_ID):
         batch = records.transfers(rows)
-        from ledgercore.keys import sign_transfers
+        if ledger_id is None:
+            messages = records.signing_bytes(batch, None)
+            batch["signature"] = traffic.keys[0].sign_many(messages)
+        else:
+            from ledgercore.keys import sign_transfers
 
-        sign_transfers(batch, key)
+            sign_transfers(batch, key, ledger_id)
         return batch
 
     plain = dict(debit_account_id=1, credit_account_id=2, ledger=1, code=1)
-    with Ledger.open(path) as ledger:
-        ledger._machine.engine.rules = 1  # as the ledgercore that wrote format 1 headers
+    with open_ledger(path) as ledger:
+        as_an_older_writer(ledger)
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
-        ledger.submit(signed([dict(plain, id=10, amount=500, flags=TF.pending)]),
+        ledger.submit(signed([dict(plain, id=10, amount=500, flags=TF.pending)], None),
                       timestamp_ns=T0 + SECOND)  # fmt: skip
         void = dict(plain, id=11, amount=records.AMOUNT_MAX, pending_id=10, flags=TF.void_pending)
         failing_chain = [
             dict(plain, id=12, amount=5, flags=TF.linked),
             dict(plain, id=13, amount=5, credit_account_id=99, flags=TF.linked),
         ]
-        results, _ = ledger.submit(signed([void, *failing_chain]), timestamp_ns=T0 + 2 * SECOND)
+        results, _ = ledger.submit(
+            signed([void, *failing_chain], None), timestamp_ns=T0 + 2 * SECOND
+        )
         assert results.tolist() == [TR.ok, TR.linked_event_failed, TR.linked_event_chain_open]
     as_format(path, 4)
-    with Ledger.open(path, read_only=True) as auditor:
+    with open_older(path, read_only=True) as auditor:
         assert auditor.opened_from == "blocks"
         assert auditor.verify_chain(progress=False).ok
         assert records.to_dicts(auditor.balances([1]))[0]["debits_pending"] == 0
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         # New blocks follow the current rules.
         results, _ = ledger.submit(
             signed([dict(plain, id=20, amount=7, flags=TF.pending),
@@ -186,5 +211,5 @@ def test_blocks_of_format_1_replay_by_the_rules_that_accepted_them(tmp_path):
         assert results.tolist() == [TR.ok, TR.amount_exceeds_pending]
     os.remove(os.path.join(path, SNAPSHOT_FILE))
     assert verify_store(path, progress=False).ok
-    with Ledger.open(path, read_only=True) as auditor:
+    with open_ledger(path, read_only=True) as auditor:
         assert auditor.opened_from == "blocks"

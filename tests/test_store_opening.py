@@ -11,12 +11,11 @@ import shutil
 import struct
 
 import pytest
-from ledger_traffic import Traffic
+from ledger_traffic import Traffic, open_ledger
 from rocksdict import Options, Rdict
 
 from ledgercore.cli import EXIT_DAMAGED, EXIT_NO_STORE, main
 from ledgercore.errors import LedgerValueError, StoreCorruptedError
-from ledgercore.ledger import Ledger
 from ledgercore.store import COLUMN_FAMILIES, HEAD_FILE, LOCK_FILE, Store, height_key
 from ledgercore.verify import verify_store
 
@@ -25,7 +24,7 @@ T0 = 1_700_000_000 * 10**9
 
 def write_ledger(path: str, blocks: int, *, batch: int = 20) -> None:
     traffic = Traffic(6)
-    with Ledger.open(path) as ledger:
+    with open_ledger(path) as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
         for n in range(blocks):
             ledger.submit(traffic.batch(batch, refused=False), timestamp_ns=T0 + (n + 1) * 10**9)
@@ -53,9 +52,9 @@ def test_a_directory_of_other_files_is_refused_and_left_as_it_was(tmp_path):
     with pytest.raises(
         LedgerValueError, match=r"holds other files \(notes.txt\) and no ledgercore"
     ):
-        Ledger.open(tmp_path)
+        open_ledger(tmp_path)
     with pytest.raises(LedgerValueError, match="no ledger store"):
-        Ledger.open(tmp_path, read_only=True)
+        open_ledger(tmp_path, read_only=True)
     assert os.listdir(tmp_path) == ["notes.txt"]
 
 
@@ -64,12 +63,12 @@ def test_a_regular_file_as_the_path_is_refused_as_not_a_directory(tmp_path, read
     path = tmp_path / "ledger"
     path.write_text("not a store")
     with pytest.raises(LedgerValueError, match="is a file, not a store's directory"):
-        Ledger.open(path, read_only=read_only)
+        open_ledger(path, read_only=read_only)
     assert path.read_text() == "not a store"
 
 
 def test_an_empty_directory_becomes_a_store(tmp_path):
-    with Ledger.open(tmp_path) as ledger:
+    with open_ledger(tmp_path) as ledger:
         assert ledger.head().height == 0
     assert os.path.exists(tmp_path / HEAD_FILE)
 
@@ -89,7 +88,7 @@ def test_a_store_copied_without_its_current_file_is_refused_not_adopted_as_new(
     before = contents(copy)
     for read_only in (False, True):
         with pytest.raises(StoreCorruptedError, match="but not RocksDB's CURRENT file") as raised:
-            Ledger.open(copy, read_only=read_only)
+            open_ledger(copy, read_only=read_only)
         assert HEAD_FILE in str(raised.value)
     assert contents(copy) == before
     assert pathlib.Path(copy, HEAD_FILE).read_text().split()[0] == "21"
@@ -112,7 +111,7 @@ def test_a_store_without_a_readable_head_file_is_refused_by_every_open_and_by_ve
     before = contents(store_path)
     for read_only in (False, True):
         with pytest.raises(StoreCorruptedError, match=f"head file {HEAD_FILE} {said}"):
-            Ledger.open(store_path, read_only=read_only)
+            open_ledger(store_path, read_only=read_only)
     # The writer's refusal left the head file as it was: no empty file in place of a missing one.
     assert contents(store_path) == before
     report = verify_store(store_path, progress=False)
@@ -125,22 +124,22 @@ def test_a_new_store_without_its_head_file_is_refused_saying_creating_it_may_hav
     tmp_path,
 ):
     path = str(tmp_path / "ledger")
-    Ledger.open(path).close()
+    open_ledger(path).close()
     os.remove(os.path.join(path, HEAD_FILE))
     with pytest.raises(StoreCorruptedError, match="if creating it was cut short, remove the"):
-        Ledger.open(path)
+        open_ledger(path)
 
 
 def test_a_head_file_of_another_store_at_the_same_height_is_refused(store_path, tmp_path):
     other = str(tmp_path / "other")
     traffic = Traffic(6, seed=2)
-    with Ledger.open(other) as ledger:
+    with open_ledger(other) as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=T0 + 1)
         for n in range(5):
             ledger.submit(traffic.batch(20, refused=False), timestamp_ns=T0 + (n + 1) * 10**9)
     shutil.copy(os.path.join(other, HEAD_FILE), os.path.join(store_path, HEAD_FILE))
     with pytest.raises(StoreCorruptedError, match="the file is another store's"):
-        Ledger.open(store_path)
+        open_ledger(store_path)
     report = verify_store(store_path, progress=False)
     assert report.mismatch.what == f"hash of the block {HEAD_FILE} names"
 
@@ -168,7 +167,7 @@ def test_a_store_lacking_what_its_head_block_wrote_is_refused_before_a_writer_wr
     delete_stored(store_path, family, height_key(6))
     before = contents(store_path)
     with pytest.raises(StoreCorruptedError, match=f"{said}.*not opened for writing"):
-        Ledger.open(store_path)
+        open_ledger(store_path)
     assert contents(store_path) == before
 
 
@@ -218,7 +217,7 @@ def test_a_manifest_that_lost_records_is_refused_before_its_tables_are_deleted(t
     original = str(tmp_path / "ledger")
     traffic = Traffic(6)
     for session in range(2):
-        with Ledger.open(original) as ledger:
+        with open_ledger(original) as ledger:
             if session == 0:
                 ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
             for n in range(5):
@@ -246,7 +245,7 @@ def test_a_manifest_that_lost_records_is_refused_before_its_tables_are_deleted(t
     assert damaged is not None, "no cut of the MANIFEST lost a table: the test lost its point"
     before = contents(damaged)
     with pytest.raises(StoreCorruptedError, match="not named by its MANIFEST") as raised:
-        Ledger.open(damaged)
+        open_ledger(damaged)
     assert all(name in str(raised.value) for name in unnamed)
     assert contents(damaged) == before
 
@@ -263,7 +262,7 @@ def test_an_unnamed_table_file_with_an_earlier_block_missing_stops_a_writer(stor
     with pytest.raises(
         StoreCorruptedError, match=rf"body of block 3 is missing.*{unnamed} are not named"
     ):
-        Ledger.open(store_path)
+        open_ledger(store_path)
     assert contents(store_path) == before
-    with Ledger.open(store_path, read_only=True) as auditor:
+    with open_ledger(store_path, read_only=True) as auditor:
         assert auditor.head().height == 6  # reading it is still possible, from its snapshot

@@ -8,7 +8,7 @@ the block (size and root), to the block's clock and to the bytes of its body (th
 submitted, with its result codes), so that nothing stored for a block can change without
 changing its hash.
 
-Header bytes, format 2 (FORMAT_VERSION), HEADER_SIZE = 208, all integers little-endian:
+Header bytes, format 2 (FORMAT_VERSION), HEADER_SIZE = 224, all integers little-endian:
 
     offset  field            type
     0       magic            4 bytes  b"LCBH"
@@ -26,13 +26,18 @@ Header bytes, format 2 (FORMAT_VERSION), HEADER_SIZE = 208, all integers little-
     112     state_root       32 bytes
     144     body_hash        32 bytes BLAKE3 of the body's bytes
     176     history_root     32 bytes Merkle root over the hashes of blocks 0 .. height - 1
+    208     ledger_id        16 bytes the ledger's id, the same in every block of a store
 
 The block hash is BLAKE3-256 of those bytes. The history tree is an RFC 9162 tree like the log
 (ledgercore.merkle_verify), whose leaf i is the 32-byte hash of block i: a header at height n
 commits to all n earlier blocks, so any earlier header is proved to belong to the chain of a
 trusted head by one inclusion path of about log2(n) hashes, which every ledger proof carries.
-Format 1 headers (176 bytes, no history_root) are those stores of format 4 and earlier wrote;
-they still parse, and a store's later blocks are written in format 2.
+The ledger id is random, fixed by the genesis block (or, in a store whose blocks began in
+format 1, by its first format 2 block) and bound into every signature the ledger checks
+(records.signing_bytes), so that nothing signed for one ledger applies on another.
+
+Format 1 headers (176 bytes, no history_root, no ledger_id) are those stores of format 4 and
+earlier wrote; they still parse, and a store's later blocks are written in format 2.
 
 The layout itself is ledgercore.proofcheck's (pack_header, parse_header): one definition that a
 third party reads too. This module uses only that file and the `blake3` package, so that headers
@@ -84,7 +89,7 @@ class BlockKind(enum.IntEnum):
 class BlockHeader:
     """The header of one block; see the module docstring for its bytes.
 
-    `history_root` is None in a format 1 header and 32 bytes in a format 2 header.
+    `history_root` and `ledger_id` are None in a format 1 header, 32 and 16 bytes in format 2.
 
     Example:
         >>> header = BlockHeader.genesis()
@@ -104,6 +109,7 @@ class BlockHeader:
     record_count: int = 0
     body_hash: bytes = EMPTY_BODY_HASH
     history_root: bytes | None = None
+    ledger_id: bytes | None = None
     version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -126,14 +132,21 @@ class BlockHeader:
             )
         hashes = ["prev_hash", "log_root", "state_root", "body_hash"]
         if self.version >= 2:
-            if self.history_root is None:
+            if self.history_root is None or self.ledger_id is None:
                 raise LedgerValueError(
-                    f"history_root: a format {self.version} header needs the root of the "
-                    "earlier blocks' hashes"
+                    f"history_root, ledger_id: a format {self.version} header needs the root of "
+                    "the earlier blocks' hashes and the ledger's id"
                 )
             hashes.append("history_root")
-        elif self.history_root is not None:
-            raise LedgerValueError("history_root: a format 1 header has none")
+            if not isinstance(self.ledger_id, (bytes, bytearray)):
+                raise TypeError(
+                    f"ledger_id: expected 16 bytes, got {type(self.ledger_id).__name__}"
+                )
+            if len(self.ledger_id) != proofcheck.LEDGER_ID_SIZE:
+                raise LedgerValueError(f"ledger_id: expected 16 bytes, got {len(self.ledger_id)}")
+            object.__setattr__(self, "ledger_id", bytes(self.ledger_id))
+        elif self.history_root is not None or self.ledger_id is not None:
+            raise LedgerValueError("history_root, ledger_id: a format 1 header has neither")
         for name in hashes:
             value = getattr(self, name)
             if not isinstance(value, (bytes, bytearray, memoryview)):
@@ -144,11 +157,14 @@ class BlockHeader:
         object.__setattr__(self, "kind", BlockKind(self.kind))
 
     @classmethod
-    def genesis(cls, version: int = FORMAT_VERSION) -> BlockHeader:
-        """The genesis block every store starts with: height 0, empty log, state and history.
+    def genesis(
+        cls, version: int = FORMAT_VERSION, ledger_id: bytes = bytes(proofcheck.LEDGER_ID_SIZE)
+    ) -> BlockHeader:
+        """The genesis block a store starts with: height 0, empty log, state and history.
 
         Args:
             version: the header format (1 only for stores made before format 2).
+            ledger_id: the ledger's 16-byte id (format 2; Ledger.open draws a random one).
 
         Returns:
             The genesis BlockHeader.
@@ -167,6 +183,7 @@ class BlockHeader:
             transfer_count=0,
             kind=BlockKind.genesis,
             history_root=EMPTY_ROOT if version >= 2 else None,
+            ledger_id=bytes(ledger_id) if version >= 2 else None,
             version=version,
         )
 
@@ -185,6 +202,7 @@ class BlockHeader:
             "state_root": self.state_root,
             "body_hash": self.body_hash,
             "history_root": self.history_root,
+            "ledger_id": self.ledger_id,
         }
 
     def to_bytes(self) -> bytes:
@@ -214,7 +232,7 @@ class BlockHeader:
             >>> BlockHeader.from_bytes(b"LCBH")
             Traceback (most recent call last):
             ...
-            ledgercore.errors.LedgerValueError: data: 4 bytes, a block header has 176 or 208
+            ledgercore.errors.LedgerValueError: data: 4 bytes, a block header has 176 or 224
         """
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data: expected bytes, got {type(data).__name__}")
@@ -255,11 +273,12 @@ class BlockHeader:
             'genesis'
         """
         fields = self._fields()
-        for name in ("prev_hash", "log_root", "state_root", "body_hash", "history_root"):
-            if fields[name] is not None:
+        for name in ("prev_hash", "log_root", "state_root", "body_hash", "history_root",
+                     "ledger_id"):  # fmt: skip
+            if fields[name] is None:
+                del fields[name]
+            else:
                 fields[name] = fields[name].hex()
-        if fields["history_root"] is None:
-            del fields["history_root"]
         fields["hash"] = self.hash.hex()
         return fields
 

@@ -44,7 +44,7 @@ Example:
     [0, 0]
     >>> batch = records.transfers([dict(id=100, debit_account_id=1, credit_account_id=2,
     ...                                 amount=250, ledger=1, code=1)])
-    >>> batch["signature"] = alice.sign_many(records.signing_bytes(batch))
+    >>> batch["signature"] = alice.sign_many(records.signing_bytes(batch, engine.ledger_id))
     >>> engine.submit(batch).tolist()
     [0]
     >>> records.u128(engine.balances([1, 2])["debits_posted"])
@@ -70,7 +70,10 @@ from ledgercore.errors import LedgerValueError
 if TYPE_CHECKING:
     from ledgercore.ed25519 import VerificationQueue
 
-__all__ = ["Engine", "SignatureCheck"]
+__all__ = ["DEFAULT_LEDGER_ID", "Engine", "SignatureCheck"]
+
+DEFAULT_LEDGER_ID = bytes(16)
+"""The ledger id an engine of its own checks signatures against (a Ledger gives its own)."""
 
 
 def _now_ns() -> int:
@@ -206,10 +209,32 @@ class Engine:
         (0, 0)
     """
 
-    def __init__(self) -> None:
-        """An empty engine. Its hash tables are keyed with fresh random seeds."""
+    def __init__(self, *, ledger_id: bytes | None = DEFAULT_LEDGER_ID) -> None:
+        """An empty engine. Its hash tables are keyed with fresh random seeds.
+
+        Args:
+            ledger_id: the id of the ledger whose transfers it checks: every signature is over
+                records.signing_bytes(transfers, ledger_id). A Ledger gives its own; an engine
+                on its own uses 16 zero bytes unless told otherwise.
+        """
         seed0, seed1 = (secrets.randbits(64) for _ in range(2))
         self._native = _native.NativeEngine(seed0, seed1)
+        self.ledger_id = ledger_id
+
+    @property
+    def ledger_id(self) -> bytes | None:
+        """The ledger id the signatures are checked against (None: the unbound messages of
+        blocks with format 1 headers, set while such blocks are applied again)."""
+        return self._ledger_id
+
+    @ledger_id.setter
+    def ledger_id(self, value: bytes | None) -> None:
+        if value is not None:
+            if not isinstance(value, bytes):
+                raise TypeError(f"ledger_id: expected 16 bytes or None, got {type(value).__name__}")
+            if len(value) != records.LEDGER_ID_SIZE:
+                raise LedgerValueError(f"ledger_id: expected 16 bytes, got {len(value)}")
+        self._ledger_id = value
 
     # ------------------------------------------------------------------------ accounts
 
@@ -427,7 +452,7 @@ class Engine:
         return SignatureCheck(
             keys=keys.view(HINTED_KEY_DTYPE).reshape(len(array)),
             found=found,
-            messages=records.signing_bytes(array),
+            messages=records.signing_bytes(array, self._ledger_id),
             signatures=numpy.ascontiguousarray(array["signature"]),
         )
 

@@ -210,17 +210,20 @@ def check_public_key(public_key: bytes) -> bytes:
     return key
 
 
-def sign_transfers(transfers: numpy.ndarray, keys: Mapping[int, SigningKey]) -> numpy.ndarray:
-    """Sign each transfer of a batch with its debit account's key, in place.
+def sign_transfers(
+    transfers: numpy.ndarray, keys: Mapping[int, SigningKey], ledger_id: bytes
+) -> numpy.ndarray:
+    """Sign each transfer of a batch with its debit account's key, in place, for one ledger.
 
     For a batch whose rows have different debit accounts (a settlement run, a payroll): each
-    row's signed bytes (records.signing_bytes) are signed by keys[its debit account id], and the
-    signatures are written to the batch's `signature` column.
+    row's signed bytes (records.signing_bytes with the ledger's id) are signed by keys[its
+    debit account id], and the signatures are written to the batch's `signature` column.
 
     Args:
         transfers: a 1-D TRANSFER_DTYPE array; its `signature` column is overwritten.
         keys: debit account id -> that account's owner key. Only the ids the batch debits are
             looked up.
+        ledger_id: the 16-byte id of the ledger the batch is for (Ledger.ledger_id).
 
     Returns:
         The batch's signature column, an (n, 64) uint8 array.
@@ -236,9 +239,10 @@ def sign_transfers(transfers: numpy.ndarray, keys: Mapping[int, SigningKey]) -> 
         >>> batch = records.transfers([
         ...     dict(id=1, debit_account_id=10, credit_account_id=20, amount=5, ledger=1, code=1),
         ...     dict(id=2, debit_account_id=20, credit_account_id=10, amount=2, ledger=1, code=1)])
-        >>> _ = sign_transfers(batch, {10: alice, 20: bob})
+        >>> fund = b"the fund ledger!"
+        >>> _ = sign_transfers(batch, {10: alice, 20: bob}, fund)
         >>> from ledgercore.ed25519 import verify_batch
-        >>> verify_batch([alice.public_key, bob.public_key], records.signing_bytes(batch),
+        >>> verify_batch([alice.public_key, bob.public_key], records.signing_bytes(batch, fund),
         ...              batch["signature"]).tolist()
         [True, True]
     """
@@ -262,7 +266,7 @@ def sign_transfers(transfers: numpy.ndarray, keys: Mapping[int, SigningKey]) -> 
             )
         if not isinstance(key, SigningKey):
             raise TypeError(f"keys[{account_id}]: expected a SigningKey, got {type(key).__name__}")
-    messages = records.signing_bytes(transfers)
+    messages = records.signing_bytes(transfers, ledger_id)
     for account_id, rows in rows_by_account.items():
         picked = numpy.asarray(rows)
         transfers["signature"][picked] = keys[account_id].sign_many(messages[picked])

@@ -52,7 +52,7 @@ Example:
     ...         batch = records.transfers([dict(id=100, debit_account_id=1,
     ...                                         credit_account_id=2, amount=250, ledger=1,
     ...                                         code=1)])
-    ...         batch["signature"] = alice.sign_many(records.signing_bytes(batch))
+    ...         batch["signature"] = alice.sign_many(ledger.signing_bytes(batch))
     ...         results, header = ledger.submit(batch)
     ...     with Ledger.open(directory + "/ledger", read_only=True) as auditor:
     ...         balances = records.to_dicts(auditor.balances([2]))
@@ -66,6 +66,7 @@ from __future__ import annotations
 import collections
 import itertools
 import os
+import secrets
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -92,6 +93,9 @@ from ledgercore.verify import ChainReport, verify_store
 __all__ = ["Ledger"]
 
 _U128_IDS = Iterable[int] | numpy.ndarray
+
+_LEDGER_ID_KEY = b"ledger_id"
+"""Meta key of the id a store of format 1 headers was given by its first writer of format 5."""
 
 VERIFY_AHEAD_BATCHES = 2
 """Batches submit_many reads and queues for verification beyond the one it is applying."""
@@ -135,6 +139,8 @@ class Ledger:
         # Leaf i is the hash of block i: a header's history_root is this tree's root at its
         # height, and a proof binds an earlier header to the head by a path in it.
         self._history = MerkleLog(threads=1)
+        self._ledger_id: bytes | None = None  # of the format 2 headers, or assigned (meta)
+        self._wanted_ledger_id: bytes | None = None  # Ledger.open's ledger_id
 
     # ------------------------------------------------------------------------ opening
 
@@ -147,6 +153,7 @@ class Ledger:
         read_only: bool = False,
         verify_signatures: bool = True,
         clock_ahead_max_ns: int | None = CLOCK_AHEAD_MAX_NS,
+        ledger_id: bytes | None = None,
     ) -> Ledger:
         """Open a ledger's store (creating it if asked) and load it.
 
@@ -160,6 +167,10 @@ class Ledger:
                 submit_many, create_accounts or expire may be. None lifts the bound, for
                 importing history that carries its own timestamps, or a simulation run ahead
                 of time; clocks must still increase (see the module docstring).
+            ledger_id: for a new store, the 16 bytes of its ledger id (default: random, which
+                is what a ledger of its own wants; a fixed one makes a reproducible ledger);
+                for an existing store, the id it must have, or None; a writer gives it to a
+                store whose blocks all predate ledger ids and which has none yet.
 
         Returns:
             The open Ledger (a context manager; close() is idempotent).
@@ -183,11 +194,17 @@ class Ledger:
             True
         """
         ahead_max_ns = _check_ahead_max(clock_ahead_max_ns)
-        store = Store.open(path, create=create, read_only=read_only)
+        store = Store.open(path, create=create, read_only=read_only, ledger_id=ledger_id)
         try:
             ledger = cls(store, Machine(verify_signatures=verify_signatures))
             ledger._clock_ahead_max_ns = ahead_max_ns
+            ledger._wanted_ledger_id = ledger_id
             ledger._load()
+            if ledger_id is not None and ledger._ledger_id != ledger_id:
+                found = "none" if ledger._ledger_id is None else ledger._ledger_id.hex()
+                raise LedgerValueError(
+                    f"ledger_id: the store at {store.path} is ledger {found}, not {ledger_id.hex()}"
+                )
         except BaseException:
             store.close()
             raise
@@ -227,12 +244,31 @@ class Ledger:
             )
         machine = self._machine
         machine.engine.rules = BlockHeader.genesis().rules  # new blocks: the current rules
+        self._settle_ledger_id()
+        machine.engine.ledger_id = self._ledger_id
         machine.build_state()
         if machine.state.root() != head.state_root or machine.state.size != head.state_size:
             raise StoreCorruptedError(
                 f"{store.path}: the accounts rebuilt from the blocks give state root "
                 f"{machine.state.root().hex()}, the head says {head.state_root.hex()}; {hint}"
             )
+
+    def _settle_ledger_id(self) -> None:
+        """The ledger's id: its format 2 headers'; for a store whose blocks are all of format 1,
+        the one its first writer drew (kept in meta until a block names it)."""
+        store = self._store
+        assigned = store.meta(_LEDGER_ID_KEY)
+        if self._ledger_id is not None:
+            if assigned is not None and assigned != self._ledger_id:
+                raise StoreCorruptedError(
+                    f"{store.path}: the blocks name ledger {self._ledger_id.hex()}, the store's "
+                    f"meta {assigned.hex()}; " + CHECK_HINT.format(path=store.path)
+                )
+            return
+        if assigned is None and not store.read_only:
+            assigned = self._wanted_ledger_id or secrets.token_bytes(records.LEDGER_ID_SIZE)
+            store.put_meta(_LEDGER_ID_KEY, assigned)
+        self._ledger_id = assigned
 
     def _restore(self, pool: ThreadPoolExecutor, snapshot: Snapshot) -> Snapshot | None:
         """Load the engine and the log from the snapshot, checking the file's hash and
@@ -297,6 +333,14 @@ class Ledger:
                 f"{path}: block {height} is a format {header.version} header after a format "
                 f"{previous.version} one; {hint}"
             )
+        if header.ledger_id is not None:
+            if self._ledger_id is None:
+                self._ledger_id = header.ledger_id
+            elif header.ledger_id != self._ledger_id:
+                raise StoreCorruptedError(
+                    f"{path}: block {height} names ledger {header.ledger_id.hex()}, earlier "
+                    f"blocks ledger {self._ledger_id.hex()}; {hint}"
+                )
         assert self._history.size == height
         if header.history_root is not None and header.history_root != self._history.root():
             raise StoreCorruptedError(
@@ -461,7 +505,7 @@ class Ledger:
             ...         hold = records.transfers([dict(id=5, debit_account_id=1,
             ...             credit_account_id=2, amount=40, ledger=1, code=1,
             ...             flags=records.TransferFlags.pending, timeout_s=60)])
-            ...         hold["signature"] = payer.sign_many(records.signing_bytes(hold))
+            ...         hold["signature"] = payer.sign_many(ledger.signing_bytes(hold))
             ...         _ = ledger.submit(hold, timestamp_ns=1_700_000_010 * second)
             ...         early = ledger.expire(1_700_000_020 * second)
             ...         expired, header = ledger.expire(1_700_000_070 * second)
@@ -561,7 +605,7 @@ class Ledger:
             ...                                             ledger=1, code=1)])
             ...                    for n in range(3)]
             ...         for batch in batches:
-            ...             batch["signature"] = payer.sign_many(records.signing_bytes(batch))
+            ...             batch["signature"] = payer.sign_many(ledger.signing_bytes(batch))
             ...         blocks = [header.height for _, header in ledger.submit_many(batches)]
             >>> blocks
             [2, 3, 4]
@@ -706,6 +750,7 @@ class Ledger:
                 record_count=len(array),
                 body_hash=blake3(raw),
                 history_root=self._history.root(),
+                ledger_id=self._ledger_id,
             )
             stages["merkle"] = stages.get("merkle", 0.0) + time.perf_counter() - started
             started = time.perf_counter()
@@ -775,6 +820,45 @@ class Ledger:
         """
         self._check_open()
         return self._machine.engine.last_timestamp_ns
+
+    @property
+    def ledger_id(self) -> bytes | None:
+        """This ledger's 16-byte id, bound into every signature it checks (see signing_bytes):
+        fixed by its genesis block, public, and the same on every copy of the store. None only
+        for a store whose blocks all predate ledger ids, opened read-only.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     path = directory + "/ledger"
+            ...     with Ledger.open(path, ledger_id=b"fund of the city") as ledger:
+            ...         ledger.ledger_id
+            b'fund of the city'
+        """
+        self._check_open()
+        return self._ledger_id
+
+    def signing_bytes(self, transfers: Any) -> numpy.ndarray:
+        """What each transfer's debit owner signs for this ledger: records.signing_bytes of the
+        batch with this ledger's id. A client that signs elsewhere needs only the id.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> batch = records.transfers([dict(id=1, debit_account_id=1, credit_account_id=2,
+            ...                                 amount=5, ledger=1, code=1)])
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         ledger.signing_bytes(batch).shape
+            (1, 159)
+        """
+        self._check_open()
+        if self._ledger_id is None:
+            raise LedgerValueError(
+                f"{self._store.path}: this store's blocks predate ledger ids and it is open "
+                "read-only; its first writer gives it one"
+            )
+        return records.signing_bytes(transfers, self._ledger_id)
 
     @property
     def account_count(self) -> int:

@@ -180,7 +180,7 @@ class TransferProof(_LedgerProof):
         ...         batch = records.transfers([dict(id=5, debit_account_id=1,
         ...                                         credit_account_id=2, amount=9, ledger=1,
         ...                                         code=1)])
-        ...         batch["signature"] = key.sign_many(records.signing_bytes(batch))
+        ...         batch["signature"] = key.sign_many(ledger.signing_bytes(batch))
         ...         _ = ledger.submit(batch)
         ...         proof = ledger.prove_transfer(5)
         >>> proof.verify(), TransferProof.from_bytes(proof.to_bytes()) == proof

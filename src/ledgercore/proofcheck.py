@@ -23,7 +23,8 @@ What is checked:
    leaf `leaf_index` of its block's log and of the head's log, the index lies in the range its
    block appended, and the record's timestamp lies within the block's; an account's record is
    slot `slot` of its block's state tree; an old log is a prefix of a new one.
-4. Given its debit account's owner key, a transfer's Ed25519 signature (with PyNaCl).
+4. Given its debit account's owner key, a transfer's Ed25519 signature (with PyNaCl), over its
+   message on the ledger its block names (`ledger_id`).
 
 Answers: the check_* functions return True or False; a proof whose JSON has a missing field or a
 field of the wrong type (an index given as 0.0 or false, a hash that is not 64 lowercase hex
@@ -64,6 +65,7 @@ __all__ = [
     "leaf_hash",
     "node_hash",
     "parse_header",
+    "signed_message",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -302,9 +304,12 @@ BLOCK_KINDS = ("genesis", "accounts", "transfers")
 """A header's kind byte indexes this tuple."""
 _HEADER_LAYOUTS = {
     1: struct.Struct("<4sBBHQQQQII32s32s32s32s"),
-    2: struct.Struct("<4sBBHQQQQII32s32s32s32s32s"),
+    2: struct.Struct("<4sBBHQQQQII32s32s32s32s32s16s"),
 }
 HEADER_SIZES = {version: layout.size for version, layout in _HEADER_LAYOUTS.items()}
+LEDGER_ID_SIZE = 16
+"""A ledger's id: random bytes its genesis block (or, for a store of format 1 headers, its
+first format 2 block) fixes, named by every format 2 header and bound into every signature."""
 _HEADER_INTS = (
     ("height", U64_MAX),
     ("timestamp_ns", U64_MAX),
@@ -337,9 +342,21 @@ def pack_header(fields: dict[str, Any]) -> bytes:
         values.append(_check_hash(fields.get(name), name))
     if version >= 2:
         values.append(_check_hash(fields.get("history_root"), "history_root"))
-    elif fields.get("history_root") is not None:
-        raise ProofError("history_root: a format 1 header has none")
+        values.append(_check_ledger_id(fields.get("ledger_id"), "ledger_id"))
+    else:
+        for name in ("history_root", "ledger_id"):
+            if fields.get(name) is not None:
+                raise ProofError(f"{name}: a format 1 header has none")
     return _HEADER_LAYOUTS[version].pack(*values)
+
+
+def _check_ledger_id(value: Any, name: str) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise ProofTypeError(f"{name}: expected {LEDGER_ID_SIZE} bytes, got {type(value).__name__}")
+    value = bytes(value)
+    if len(value) != LEDGER_ID_SIZE:
+        raise ProofError(f"{name}: expected {LEDGER_ID_SIZE} bytes, got {len(value)}")
+    return value
 
 
 def parse_header(data: bytes) -> dict[str, Any]:
@@ -347,7 +364,7 @@ def parse_header(data: bytes) -> dict[str, Any]:
 
     Returns:
         A dict: version, kind (a name of BLOCK_KINDS), the integers, the hashes as bytes
-        (history_root None in format 1) and hash (BLAKE3-256 of the bytes).
+        (history_root and ledger_id None in format 1) and hash (BLAKE3-256 of the bytes).
 
     Raises:
         ProofError: a wrong length, magic, version, kind or reserved field.
@@ -356,7 +373,7 @@ def parse_header(data: bytes) -> dict[str, Any]:
         >>> parse_header(b"LCBH")
         Traceback (most recent call last):
         ...
-        ledgercore.proofcheck.ProofError: header: 4 bytes, a block header has 176 or 208
+        ledgercore.proofcheck.ProofError: header: 4 bytes, a block header has 176 or 224
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ProofError(f"header: expected bytes, got {type(data).__name__}")
@@ -379,16 +396,20 @@ def parse_header(data: bytes) -> dict[str, Any]:
     names = [name for name, _ in _HEADER_INTS] + list(_HEADER_HASHES)
     fields.update(zip(names, values[4:14], strict=True))
     fields["history_root"] = values[14] if version >= 2 else None
+    fields["ledger_id"] = values[15] if version >= 2 else None
     fields["hash"] = blake3(data).digest()
     return fields
 
 
-def genesis_header_bytes(version: int = HEADER_VERSION) -> bytes:
-    """The bytes of the genesis block every store starts with (its fields: docs/formats.md).
+def genesis_header_bytes(
+    version: int = HEADER_VERSION, ledger_id: bytes = bytes(LEDGER_ID_SIZE)
+) -> bytes:
+    """The bytes of the genesis block a store starts with (its fields: docs/formats.md); in
+    format 2 it names the ledger's id.
 
     Example:
         >>> len(genesis_header_bytes()), len(genesis_header_bytes(1))
-        (208, 176)
+        (224, 176)
     """
     fields = {name: 0 for name, _ in _HEADER_INTS}
     fields.update(
@@ -399,6 +420,7 @@ def genesis_header_bytes(version: int = HEADER_VERSION) -> bytes:
         state_root=EMPTY_ROOT,
         body_hash=EMPTY_ROOT,
         history_root=EMPTY_ROOT if version >= 2 else None,
+        ledger_id=ledger_id if version >= 2 else None,
     )
     return pack_header(fields)
 
@@ -447,6 +469,9 @@ def header_bytes_from_dict(data: Any, where: str = "header") -> bytes:
     hashes = _HEADER_HASHES + (("history_root",) if version >= 2 else ())
     for name in hashes:
         fields[name] = _hex(_field(data, name, where), f"{where}.{name}")
+    if version >= 2:
+        ledger_id = _field(data, "ledger_id", where)
+        fields["ledger_id"] = _hex(ledger_id, f"{where}.ledger_id", LEDGER_ID_SIZE)
     raw = pack_header(fields)
     if "hash" in data and _hex(data["hash"], f"{where}.hash") != blake3(raw).digest():
         raise ProofError(f"{where}.hash: does not match the header's fields")
@@ -457,9 +482,13 @@ def header_bytes_from_dict(data: Any, where: str = "header") -> bytes:
 
 TRANSFER_SIZE = 192
 ACCOUNT_SIZE = 160
-SIGNING_PREFIX = b"ledgercore/transfer/v1\0"
+SIGNING_PREFIX = b"ledgercore/transfer/v2\0"
+"""Followed by the ledger's id: a signature holds on that ledger only."""
+SIGNING_PREFIX_V1 = b"ledgercore/transfer/v1\0"
+"""Of blocks with format 1 headers, which named no ledger."""
 SIGNED_SIZE = 120
-"""The signed bytes of a transfer: SIGNING_PREFIX, then bytes [0, SIGNED_SIZE) of its record."""
+"""The signed bytes of a transfer: SIGNING_PREFIX, the ledger's id, then bytes [0, SIGNED_SIZE)
+of its record (in a block with a format 1 header: SIGNING_PREFIX_V1, then those bytes)."""
 TRANSFER_FLAGS = ("linked", "pending", "post_pending", "void_pending")
 ACCOUNT_FLAGS = (
     "linked",
@@ -542,8 +571,25 @@ def decode_account(record: bytes) -> dict[str, Any]:
     return fields
 
 
-def check_transfer_signature(record: bytes, owner_key: bytes) -> bool:
-    """True if a transfer record's signature is its debit account owner's over its signed bytes.
+def signed_message(record: bytes, ledger_id: bytes | None) -> bytes:
+    """The bytes a transfer's signature is over, on the ledger `ledger_id` (None: the message of
+    a block with a format 1 header, which named no ledger).
+
+    Example:
+        >>> len(signed_message(bytes(192), bytes(16))), len(signed_message(bytes(192), None))
+        (159, 143)
+    """
+    if ledger_id is None:
+        return SIGNING_PREFIX_V1 + bytes(record[:SIGNED_SIZE])
+    return SIGNING_PREFIX + _check_ledger_id(ledger_id, "ledger_id") + bytes(record[:SIGNED_SIZE])
+
+
+def check_transfer_signature(
+    record: bytes, owner_key: bytes, ledger_id: bytes | None = None
+) -> bool:
+    """True if a transfer record's signature is its debit account owner's over its signed bytes
+    on the ledger `ledger_id` (the ledger_id of the block that holds it; None for a block with a
+    format 1 header).
 
     Needs PyNaCl (libsodium); the ledger's own verifier follows the same equation, and refuses
     the small-order and non-canonical keys and signatures libsodium refuses too.
@@ -552,7 +598,7 @@ def check_transfer_signature(record: bytes, owner_key: bytes) -> bool:
         ProofError: a record or key of the wrong size, or PyNaCl missing.
 
     Example:
-        >>> check_transfer_signature(bytes(192), bytes(32))
+        >>> check_transfer_signature(bytes(192), bytes(32), bytes(16))
         False
     """
     if not isinstance(record, (bytes, bytearray)) or len(record) != TRANSFER_SIZE:
@@ -563,7 +609,7 @@ def check_transfer_signature(record: bytes, owner_key: bytes) -> bool:
         from nacl.signing import VerifyKey
     except ImportError:
         raise ProofError("checking a signature needs PyNaCl: pip install pynacl") from None
-    message = SIGNING_PREFIX + bytes(record[:SIGNED_SIZE])
+    message = signed_message(record, ledger_id)
     try:
         VerifyKey(key).verify(message, bytes(record[128:192]))
     except (BadSignatureError, CryptoError, ValueError):
@@ -896,7 +942,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ProofError("--owner-key: only a transfer proof carries a signature")
             record = _hex(data["record"], "proof.record", TRANSFER_SIZE)
             key = _hex(args.owner_key, "--owner-key")
-            if not check_transfer_signature(record, key):
+            block = data["block"]
+            ledger_id = _hex(block["ledger_id"], "proof.block.ledger_id", LEDGER_ID_SIZE) if (
+                block["version"] >= 2) else None  # fmt: skip
+            if not check_transfer_signature(record, key, ledger_id):
                 print("FAILED: the transfer's signature does not verify under that owner key")
                 return 1
     except (OSError, ProofError) as error:

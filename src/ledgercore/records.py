@@ -39,7 +39,7 @@ TRANSFER_DTYPE, 192 bytes:
     108     user_data_32       u32
     112     user_data_64       u64
     120     timestamp          u64       ns, assigned by the engine; must be 0 when sent
-    128     signature          64 bytes  Ed25519 over signing_bytes(transfer)
+    128     signature          64 bytes  Ed25519 over signing_bytes(transfer, ledger_id)
 
 The signed bytes of a transfer are `SIGNING_PREFIX` followed by bytes [0, 120) of its record:
 every field the client sets, in the record's own order, and neither the timestamp (the engine's)
@@ -51,8 +51,8 @@ Example:
     ...                                 amount=2**100, ledger=1, code=1)])
     >>> records.u128(batch["amount"][0]) == 2**100
     True
-    >>> records.signing_bytes(batch).shape
-    (1, 143)
+    >>> records.signing_bytes(batch, ledger_id=bytes(16)).shape
+    (1, 159)
 """
 
 from __future__ import annotations
@@ -73,9 +73,13 @@ AMOUNT_MAX = U128_MAX
 """A post with this amount posts the whole pending amount (a void says "whole" with 0 instead:
 AMOUNT_MAX in a void is refused unless it is the pending amount itself)."""
 
-SIGNING_PREFIX = b"ledgercore/transfer/v1\0"
+SIGNING_PREFIX = b"ledgercore/transfer/v2\0"
+SIGNING_PREFIX_V1 = b"ledgercore/transfer/v1\0"
+"""The prefix of the messages of blocks with format 1 headers, which named no ledger."""
+LEDGER_ID_SIZE = 16
 SIGNED_SIZE = 120
-SIGNING_SIZE = len(SIGNING_PREFIX) + SIGNED_SIZE
+SIGNING_SIZE = len(SIGNING_PREFIX) + LEDGER_ID_SIZE + SIGNED_SIZE
+SIGNING_SIZE_V1 = len(SIGNING_PREFIX_V1) + SIGNED_SIZE
 
 _U128 = ("<u8", (2,))
 _LANE_DTYPE = numpy.dtype("<u8")
@@ -799,29 +803,45 @@ def _dtype_name(dtype: numpy.dtype) -> str:
     return str(dtype)
 
 
-def signing_bytes(transfers: numpy.ndarray) -> numpy.ndarray:
-    """The canonical signed bytes of each transfer, in one native call.
+def signing_bytes(transfers: numpy.ndarray, ledger_id: bytes | None) -> numpy.ndarray:
+    """The canonical signed bytes of each transfer on one ledger, in one native call.
 
-    Row i is SIGNING_PREFIX followed by bytes [0, 120) of transfers[i]: every field the client
-    sets, excluding the engine's timestamp and the signature. The owner key of the debit account
-    signs it; `SigningKey.sign_many` and `verify_batch` take the array as it is.
+    Row i is SIGNING_PREFIX, the ledger's 16-byte id (`Ledger.ledger_id`), then bytes [0, 120)
+    of transfers[i]: every field the client sets, excluding the engine's timestamp and the
+    signature. The owner key of the debit account signs it; `SigningKey.sign_many` and
+    `verify_batch` take the array as it is. Because the ledger's id is in every message, a
+    batch signed for one ledger (a test ledger, another fund's) is refused on any other with
+    `bad_signature`.
 
     Args:
         transfers: a 1-D TRANSFER_DTYPE array (or its raw bytes).
+        ledger_id: the ledger's 16-byte id. None gives the messages of blocks with format 1
+            headers (SIGNING_PREFIX_V1, then the bytes, no ledger id), which only a replay of
+            such blocks checks: new transfers are always signed for a ledger.
 
     Returns:
-        A (n, SIGNING_SIZE) uint8 array (SIGNING_SIZE is 143).
+        A (n, SIGNING_SIZE) uint8 array (SIGNING_SIZE is 159; 143 without a ledger id).
 
     Raises:
-        TypeError, LedgerValueError: as for `as_records`.
+        TypeError, LedgerValueError: as for `as_records`, or a ledger_id that is not 16 bytes.
 
     Example:
         >>> from ledgercore import records
         >>> batch = records.transfers([dict(id=1, debit_account_id=1, credit_account_id=2,
         ...                                 amount=5, ledger=1, code=1)])
-        >>> records.signing_bytes(batch)[0, :23].tobytes()
-        b'ledgercore/transfer/v1\\x00'
+        >>> message = records.signing_bytes(batch, b"ledger 0123456789"[:16])
+        >>> message[0, :23].tobytes(), message[0, 23:39].tobytes()
+        (b'ledgercore/transfer/v2\\x00', b'ledger 012345678')
     """
     from ledgercore._native import apply
 
-    return apply.signing_bytes(as_records(transfers, TRANSFER_DTYPE, "transfers"))
+    array = as_records(transfers, TRANSFER_DTYPE, "transfers")
+    if ledger_id is not None and not isinstance(ledger_id, bytes):
+        if isinstance(ledger_id, (bytearray, memoryview)):
+            ledger_id = bytes(ledger_id)
+        else:
+            raise TypeError(
+                f"ledger_id: expected the ledger's 16 bytes (Ledger.ledger_id), got "
+                f"{type(ledger_id).__name__}"
+            )
+    return apply.signing_bytes(array, ledger_id)

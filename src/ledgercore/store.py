@@ -64,6 +64,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -278,6 +279,7 @@ class Store:
         create: bool = True,
         read_only: bool = False,
         check_head: bool = True,
+        ledger_id: bytes | None = None,
     ) -> Store:
         """Open (or create) a store, check its format version and its head.
 
@@ -293,6 +295,8 @@ class Store:
             check_head: for read_only only: refuse a store whose head does not match its blocks
                 or its head file (False only to examine a damaged store, as `ledgercore verify`
                 does); a writer always checks.
+            ledger_id: the 16-byte id a new store's genesis block gives its ledger (default:
+                16 random bytes); ignored when the store exists.
 
         Returns:
             The open Store.
@@ -319,6 +323,8 @@ class Store:
         """
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path: expected a path, got {type(path).__name__}")
+        if ledger_id is not None and (not isinstance(ledger_id, bytes) or len(ledger_id) != 16):
+            raise LedgerValueError("ledger_id: expected 16 bytes or None (random)")
         path = os.fspath(path)
         writer = not read_only
         _refuse_unless_usable(path, *survey(path), create=create and writer)
@@ -340,7 +346,7 @@ class Store:
             raise
         try:
             if not exists:
-                store._initialise()
+                store._initialise(secrets.token_bytes(16) if ledger_id is None else ledger_id)
             version = store._check_format()
             if check_head or writer:
                 store._check_head()
@@ -396,8 +402,8 @@ class Store:
         finally:
             probe.close()
 
-    def _initialise(self) -> None:
-        genesis = BlockHeader.genesis()
+    def _initialise(self, ledger_id: bytes) -> None:
+        genesis = BlockHeader.genesis(ledger_id=ledger_id)
         self._write_meta_format()
         head_path = os.path.join(self.path, HEAD_FILE)
         self._head_fd = os.open(head_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -891,9 +897,9 @@ def read_head_file(path: str) -> tuple[int, bytes]:
     Example:
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as directory:
-        ...     Store.open(directory + "/ledger").close()
+        ...     Store.open(directory + "/ledger", ledger_id=b"L" * 16).close()
         ...     height, block_hash = read_head_file(directory + "/ledger")
-        >>> height, block_hash == BlockHeader.genesis().hash
+        >>> height, block_hash == BlockHeader.genesis(ledger_id=b"L" * 16).hash
         (0, True)
     """
     head_path = os.path.join(path, HEAD_FILE)

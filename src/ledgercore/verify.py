@@ -154,6 +154,7 @@ def _verify(store: Store, report: ChainReport, progress: bool) -> None:
 
     machine = Machine(verify_signatures=True)
     history = MerkleLog(threads=1)
+    ledger_id: bytes | None = None
     head_value = store._cf["meta"].get(b"head")
     total = int.from_bytes(head_value[:8], "big") + 1 if head_value else None
     previous: BlockHeader | None = None
@@ -162,12 +163,13 @@ def _verify(store: Store, report: ChainReport, progress: bool) -> None:
             height = int.from_bytes(key, "big")
             _expect(height, "block height", 0 if previous is None else previous.height + 1, height)
             header = _check_block(store, machine, height, value, previous)
-            if previous is not None and header.version < previous.version:
-                _expect(height, "header format (never older than the last)",
-                        f">= {previous.version}", header.version)  # fmt: skip
             if header.history_root is not None:
                 _expect(height, "history_root (blocks 0..height-1)", history.root(),
                         header.history_root)  # fmt: skip
+            if header.ledger_id is not None:
+                ledger_id = ledger_id or header.ledger_id
+                _expect(height, "ledger_id (the same in every block)", ledger_id,
+                        header.ledger_id)  # fmt: skip
             history.append(header.hash)
             report.blocks += 1
             report.transfers += header.transfer_count
@@ -196,9 +198,14 @@ def _check_block(
         raise _Found(ChainMismatch(height, "header bytes", "a valid header", str(error))) from None
     _expect(height, "header height", height, header.height)
     if previous is None:
-        _expect(height, "genesis header", BlockHeader.genesis(header.version), header)
+        ledger_id = header.ledger_id or bytes(16)
+        _expect(height, "genesis header", BlockHeader.genesis(header.version, ledger_id), header)
     else:
         _expect(height, "prev_hash", previous.hash, header.prev_hash)
+        if header.version < previous.version:
+            what = "header format (never older than the last)"
+            expected = f"{previous.version} or later"
+            raise _Found(ChainMismatch(height, what, expected, str(header.version)))
     raw = store.raw_body(height)
     if raw is None:
         raise _Found(ChainMismatch(height, "body", "present", "missing"))
@@ -213,6 +220,8 @@ def _check_block(
         return header
     _expect(height, "timestamp_ns", machine.clock(header.timestamp_ns), header.timestamp_ns)
     machine.engine.rules = header.rules
+    # Each block's signatures are over its own ledger id; a format 1 block's named none.
+    machine.engine.ledger_id = header.ledger_id
     try:
         if body.kind == BlockKind.accounts:
             step = machine.accounts(body.records, header.timestamp_ns)

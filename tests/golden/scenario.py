@@ -108,9 +108,13 @@ def transfer_rows(stream: Stream, first_id: int, pending_ids: list[dict]) -> lis
     return rows
 
 
+LEDGER_ID = b"golden scenario!"
+"""The scenario's ledger id, fixed (a ledger of its own draws a random one)."""
+
+
 def signed(rows: list[dict]) -> numpy.ndarray:
     batch = records.transfers(rows)
-    message = records.signing_bytes(batch)
+    message = records.signing_bytes(batch, LEDGER_ID)
     owner_of = {row["id"]: OWNERS[row["id"] % len(OWNERS)] for row in account_rows()}
     for i, row in enumerate(rows):
         owner = owner_of[row["debit_account_id"]]
@@ -124,7 +128,7 @@ def run(directory: str) -> dict:
     headers = []
     results_digest = reference.blake3()
     # The scenario's clock lies ahead of today's (its blocks must not depend on the day it runs).
-    with Ledger.open(directory + "/golden", clock_ahead_max_ns=None) as ledger:
+    with Ledger.open(directory + "/golden", clock_ahead_max_ns=None, ledger_id=LEDGER_ID) as ledger:
         rows = account_rows()
         for first, part in ((0, rows[:12]), (12, rows[12:])):
             # Each account takes a timestamp: the second block's clock is one past the first's

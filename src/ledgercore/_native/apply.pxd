@@ -19,8 +19,11 @@ cdef extern from "apply.h" nogil:
     int LC_TRANSFER_SIZE
     int LC_TRANSFER_SIGNED_SIZE
     int LC_TRANSFER_SIGNING_SIZE
+    int LC_TRANSFER_SIGNING_SIZE_V1
     int LC_TRANSFER_SIGNING_PREFIX_SIZE
+    int LC_LEDGER_ID_SIZE
     const char *LC_TRANSFER_SIGNING_PREFIX
+    const char *LC_TRANSFER_SIGNING_PREFIX_V1
     int LC_ACCOUNT_RESULT_COUNT
     int LC_RESULT_COUNT
     int LC_SIGNATURE_BAD
@@ -88,4 +91,5 @@ cdef extern from "apply.h" nogil:
     int lc_engine_set_rules(lc_engine *engine, uint32_t rules)
     uint32_t lc_engine_rules(const lc_engine *engine)
     size_t lc_engine_memory_size(const lc_engine *engine)
-    void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count, uint8_t *out)
+    void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count,
+                                   const uint8_t *ledger_id, uint8_t *out)

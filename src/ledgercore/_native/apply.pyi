@@ -8,6 +8,9 @@ TRANSFER_SIZE: int
 TRANSFER_SIGNED_SIZE: int
 TRANSFER_SIGNING_SIZE: int
 TRANSFER_SIGNING_PREFIX: bytes
+TRANSFER_SIGNING_PREFIX_V1: bytes
+TRANSFER_SIGNING_SIZE_V1: int
+LEDGER_ID_SIZE: int
 ACCOUNT_RESULT_COUNT: int
 TRANSFER_RESULT_COUNT: int
 SIGNATURE_BAD: int
@@ -17,7 +20,7 @@ BATCH_SIZE_MAX: int
 ENGINE_ACCOUNT_COUNT_MAX: int
 ENGINE_TRANSFER_COUNT_MAX: int
 
-def signing_bytes(transfers: numpy.ndarray) -> numpy.ndarray: ...
+def signing_bytes(transfers: numpy.ndarray, ledger_id: bytes | None = None) -> numpy.ndarray: ...
 
 class NativeEngine:
     def __init__(self, seed0: int, seed1: int) -> None: ...

@@ -20,6 +20,9 @@ TRANSFER_SIZE = LC_TRANSFER_SIZE
 TRANSFER_SIGNED_SIZE = LC_TRANSFER_SIGNED_SIZE
 TRANSFER_SIGNING_SIZE = LC_TRANSFER_SIGNING_SIZE
 TRANSFER_SIGNING_PREFIX = LC_TRANSFER_SIGNING_PREFIX[:LC_TRANSFER_SIGNING_PREFIX_SIZE]
+TRANSFER_SIGNING_PREFIX_V1 = LC_TRANSFER_SIGNING_PREFIX_V1[:LC_TRANSFER_SIGNING_PREFIX_SIZE]
+TRANSFER_SIGNING_SIZE_V1 = LC_TRANSFER_SIGNING_SIZE_V1
+LEDGER_ID_SIZE = LC_LEDGER_ID_SIZE
 ACCOUNT_RESULT_COUNT = LC_ACCOUNT_RESULT_COUNT
 TRANSFER_RESULT_COUNT = LC_RESULT_COUNT
 SIGNATURE_BAD = LC_SIGNATURE_BAD
@@ -69,17 +72,30 @@ cdef int check_status(int status, str what) except -1:
     raise AssertionError(f"{what}: unexpected native status {status}")
 
 
-def signing_bytes(transfers not None):
-    """The signed bytes of each transfer: (n, TRANSFER_SIGNING_SIZE) uint8."""
+def signing_bytes(transfers not None, ledger_id=None):
+    """The signed bytes of each transfer on the ledger `ledger_id` (16 bytes):
+    (n, TRANSFER_SIGNING_SIZE) uint8; with ledger_id None, the unbound messages of format 1
+    blocks, (n, TRANSFER_SIGNING_SIZE_V1)."""
     cdef const uint8_t[::1] raw = record_bytes(transfers, TRANSFER_DTYPE, "TRANSFER_DTYPE",
                                                "transfers")
+    cdef const uint8_t *id_pointer = NULL
+    cdef const uint8_t[::1] id_view
+    if ledger_id is not None:
+        if not isinstance(ledger_id, bytes):
+            raise TypeError(f"ledger_id: expected 16 bytes or None, got {type(ledger_id).__name__}")
+        if len(ledger_id) != LC_LEDGER_ID_SIZE:
+            raise LedgerValueError(f"ledger_id: expected 16 bytes, got {len(ledger_id)}")
+        id_view = ledger_id
+        id_pointer = &id_view[0]
     cdef size_t count = transfers.shape[0]
-    out = numpy.empty((count, LC_TRANSFER_SIGNING_SIZE), dtype=numpy.uint8)
+    width = LC_TRANSFER_SIGNING_SIZE if ledger_id is not None else LC_TRANSFER_SIGNING_SIZE_V1
+    out = numpy.empty((count, width), dtype=numpy.uint8)
     if count == 0:
         return out
     cdef uint8_t[:, ::1] out_view = out  # OUT
     with nogil:
-        lc_transfer_signing_bytes(<const lc_transfer *>&raw[0], count, &out_view[0, 0])
+        lc_transfer_signing_bytes(<const lc_transfer *>&raw[0], count, id_pointer,
+                                  &out_view[0, 0])
     return out
 
 

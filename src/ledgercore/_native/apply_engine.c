@@ -1231,12 +1231,23 @@ size_t lc_engine_memory_size(const lc_engine *e) {
 
 /* ---------------------------------------------------------------- signed bytes */
 
-void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count, uint8_t *out) {
+void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count,
+                               const uint8_t *ledger_id, uint8_t *out) {
     LC_ASSERT(count == 0 || (transfers != NULL && out != NULL));
+    if (ledger_id == NULL) {
+        for (size_t i = 0; i < count; i++) {
+            uint8_t *row = out + i * LC_TRANSFER_SIGNING_SIZE_V1;
+            memcpy(row, LC_TRANSFER_SIGNING_PREFIX_V1, LC_TRANSFER_SIGNING_PREFIX_SIZE);
+            memcpy(row + LC_TRANSFER_SIGNING_PREFIX_SIZE, &transfers[i], LC_TRANSFER_SIGNED_SIZE);
+        }
+        return;
+    }
     for (size_t i = 0; i < count; i++) {
         uint8_t *row = out + i * LC_TRANSFER_SIGNING_SIZE;
         memcpy(row, LC_TRANSFER_SIGNING_PREFIX, LC_TRANSFER_SIGNING_PREFIX_SIZE);
-        memcpy(row + LC_TRANSFER_SIGNING_PREFIX_SIZE, &transfers[i], LC_TRANSFER_SIGNED_SIZE);
+        memcpy(row + LC_TRANSFER_SIGNING_PREFIX_SIZE, ledger_id, LC_LEDGER_ID_SIZE);
+        memcpy(row + LC_TRANSFER_SIGNING_PREFIX_SIZE + LC_LEDGER_ID_SIZE, &transfers[i],
+               LC_TRANSFER_SIGNED_SIZE);
     }
 }
 

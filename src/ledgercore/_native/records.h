@@ -63,13 +63,20 @@ typedef struct lc_transfer {
 #define LC_TRANSFER_SIZE 192
 #define LC_TRANSFER_SIGNED_SIZE 120
 
-/* The signed bytes of a transfer: this prefix, then bytes [0, LC_TRANSFER_SIGNED_SIZE) of the
- * record. The prefix ends with a NUL so that no other message of ours can share it. */
-#define LC_TRANSFER_SIGNING_PREFIX "ledgercore/transfer/v1"
+/* The signed bytes of a transfer: this prefix, the ledger's 16-byte id, then bytes
+ * [0, LC_TRANSFER_SIGNED_SIZE) of the record, so that a signature holds on one ledger only. The
+ * prefix ends with a NUL so that no other message of ours can share it. Blocks of a store's
+ * format 1 headers were signed without a ledger id, after the _V1 prefix. */
+#define LC_TRANSFER_SIGNING_PREFIX "ledgercore/transfer/v2"
+#define LC_TRANSFER_SIGNING_PREFIX_V1 "ledgercore/transfer/v1"
 #define LC_TRANSFER_SIGNING_PREFIX_SIZE 23
-#define LC_TRANSFER_SIGNING_SIZE (LC_TRANSFER_SIGNING_PREFIX_SIZE + LC_TRANSFER_SIGNED_SIZE)
+#define LC_LEDGER_ID_SIZE 16
+#define LC_TRANSFER_SIGNING_SIZE \
+    (LC_TRANSFER_SIGNING_PREFIX_SIZE + LC_LEDGER_ID_SIZE + LC_TRANSFER_SIGNED_SIZE)
+#define LC_TRANSFER_SIGNING_SIZE_V1 (LC_TRANSFER_SIGNING_PREFIX_SIZE + LC_TRANSFER_SIGNED_SIZE)
 
 LC_STATIC_ASSERT(sizeof(LC_TRANSFER_SIGNING_PREFIX) == LC_TRANSFER_SIGNING_PREFIX_SIZE);
+LC_STATIC_ASSERT(sizeof(LC_TRANSFER_SIGNING_PREFIX_V1) == LC_TRANSFER_SIGNING_PREFIX_SIZE);
 
 LC_STATIC_ASSERT(sizeof(lc_account) == LC_ACCOUNT_SIZE);
 LC_STATIC_ASSERT(offsetof(lc_account, id) == 0);
@@ -118,8 +125,10 @@ LC_STATIC_ASSERT(offsetof(lc_transfer, signature) == 128);
 #define LC_TRANSFER_VOID_PENDING (1u << 3)
 #define LC_TRANSFER_FLAGS_KNOWN ((1u << 4) - 1)
 
-/* Writes count rows of LC_TRANSFER_SIGNING_SIZE bytes to out: row i is the prefix, then the
- * client-set bytes of transfers[i]. */
-void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count, uint8_t *out);
+/* Writes count rows to out: row i is the prefix, ledger_id's 16 bytes, then the client-set
+ * bytes of transfers[i] (LC_TRANSFER_SIGNING_SIZE a row); with ledger_id NULL, the _V1 prefix
+ * and the client-set bytes (LC_TRANSFER_SIGNING_SIZE_V1 a row). */
+void lc_transfer_signing_bytes(const lc_transfer *transfers, size_t count,
+                               const uint8_t *ledger_id, uint8_t *out);
 
 #endif

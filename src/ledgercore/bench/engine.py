@@ -20,7 +20,7 @@ Example:
     >>> workload = realistic_workload(transfer_count=16_380, account_count=1_000, seed=1)
     >>> len(workload.batches), len(workload.batches[0])
     (2, 8190)
-    >>> from ledgercore.engine import Engine
+    >>> from ledgercore.engine import DEFAULT_LEDGER_ID, Engine
     >>> engine = workload.engine()
     >>> results = [engine.submit(b, verify_signatures=False, timestamp_ns=t)
     ...            for b, t in zip(workload.batches, workload.timestamps)]
@@ -39,7 +39,7 @@ import numpy
 
 from ledgercore import records
 from ledgercore.bench import model as reference_model
-from ledgercore.engine import Engine
+from ledgercore.engine import DEFAULT_LEDGER_ID, Engine
 from ledgercore.records import AccountFlags, TransferFlags
 
 GROUP = "engine"
@@ -224,7 +224,7 @@ def sign_workload(
     signed = []
     for batch in workload.batches[first : first + batch_count]:
         batch = batch[:row_count].copy()
-        messages = records.signing_bytes(batch)
+        messages = records.signing_bytes(batch, DEFAULT_LEDGER_ID)
         debit = batch["debit_account_id"][:, 0].astype(numpy.int64)
         owner = numpy.where(debit <= len(workload.accounts), (debit - 1) % len(keys), -1)
         for index, key in enumerate(keys):
@@ -360,7 +360,9 @@ def _signed_results(
         started = time.perf_counter()
         for batch, timestamp in zip(signed, workload.timestamps, strict=False):
             timings: dict[str, float] = {}
-            engine.submit(batch, timestamp_ns=timestamp, timings=timings)
+            results = engine.submit(batch, timestamp_ns=timestamp, timings=timings)
+            # Signed for the engine's ledger: a bad signature here would time the refusals.
+            assert not (results == records.TransferResult.bad_signature).any()
             for name in totals:
                 totals[name] += timings[name]
         elapsed = time.perf_counter() - started
@@ -380,7 +382,7 @@ def _signed_results(
         int(account_id): workload.accounts["owner_key"][account_id - 1].tobytes()
         for account_id in known
     }
-    messages = records.signing_bytes(subset)
+    messages = records.signing_bytes(subset, DEFAULT_LEDGER_ID)
     started = time.perf_counter()
     marks = []
     for row, message in zip(subset, messages, strict=True):

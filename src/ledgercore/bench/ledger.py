@@ -84,6 +84,10 @@ class Workload:
         return [rows[start : start + BATCH_SIZE] for start in range(0, len(rows), BATCH_SIZE)]
 
 
+BENCH_LEDGER_ID = b"ledgercore bench"
+"""The bench's ledgers' id: fixed, so that the cached signed traffic stays valid across runs."""
+
+
 def _cache_dir() -> str:
     return os.environ.get("LEDGERCORE_BENCH_DIR") or os.path.join(
         tempfile.gettempdir(), "ledgercore-bench"
@@ -130,7 +134,8 @@ def signed_workload(
     accounts["owner_key"] = public.reshape(key_count, 32)[owners]
     path = os.path.join(
         _cache_dir(),
-        f"transfers-v{records.FORMAT_VERSION}-{transfer_count}-{account_count}-{key_count}.npy",
+        f"transfers-v{records.FORMAT_VERSION}-{records.SIGNING_PREFIX[-3:-1].decode()}-"
+        f"{transfer_count}-{account_count}-{key_count}.npy",
     )
     if cache and os.path.exists(path):
         transfers = numpy.load(path, allow_pickle=False)
@@ -157,7 +162,7 @@ def signed_workload(
 def _sign(transfers: numpy.ndarray, keys: list[Any], signer: numpy.ndarray, progress: bool) -> None:
     from tqdm import tqdm
 
-    messages = records.signing_bytes(transfers)
+    messages = records.signing_bytes(transfers, BENCH_LEDGER_ID)
     with tqdm(total=len(transfers), unit="signature", disable=not progress, leave=False,
               desc="signing transfers", file=sys.stderr) as bar:  # fmt: skip
         for index, key in enumerate(keys):
@@ -195,7 +200,9 @@ def _run_ledger(
     accepted = 0
     batches = workload.batches()
     clocks = [START_NS + (number + 1) * 10**9 for number in range(len(batches))]
-    with Ledger.open(path, verify_signatures=verify_signatures) as ledger:
+    with Ledger.open(
+        path, verify_signatures=verify_signatures, ledger_id=BENCH_LEDGER_ID
+    ) as ledger:
         ledger.create_accounts(workload.accounts, timestamp_ns=START_NS)
         timings: list[dict[str, float]] = []
         watch = Stopwatch()
@@ -251,7 +258,7 @@ def _naive_pipeline(path: str, workload: Workload, count: int, *, verify: bool) 
         balances[row["id"]] = [0, 0]
         owners[row["id"]] = row["owner_key"]
     subtrees: list[tuple[int, bytes]] = []
-    prefix = records.SIGNING_PREFIX
+    prefix = records.SIGNING_PREFIX + BENCH_LEDGER_ID
     started = time.perf_counter()
     try:
         for batch in workload.batches(count):
@@ -305,7 +312,7 @@ def _ceiling(workload: Workload, *, lanes: int = 0) -> Span:
         prepared.append(
             (
                 decoded[owners],
-                records.signing_bytes(batch),
+                records.signing_bytes(batch, BENCH_LEDGER_ID),
                 numpy.ascontiguousarray(batch["signature"]),
             )
         )
