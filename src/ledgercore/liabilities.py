@@ -196,7 +196,9 @@ def _balance_lanes(balances: object, count: int) -> numpy.ndarray:
             )
         lanes = numpy.ascontiguousarray(balances)
     else:
-        if isinstance(balances, (str, bytes)) or not isinstance(balances, (Sequence, numpy.ndarray)):
+        if isinstance(balances, (str, bytes)) or not isinstance(
+            balances, (Sequence, numpy.ndarray)
+        ):
             raise TypeError("balances: expected a sequence of ints or an (n, 2) uint64 array")
         lanes = numpy.empty((len(balances), 2), dtype=numpy.uint64)
         for row, value in enumerate(balances):
@@ -242,9 +244,7 @@ def liability_balances(accounts: numpy.ndarray) -> tuple[numpy.ndarray, numpy.nd
     debits = accounts["debits_posted"].astype(numpy.uint64)
     low = credits[:, 0] - debits[:, 0]  # wraps on purpose: the borrow goes to the high lane
     borrow = (credits[:, 0] < debits[:, 0]).astype(numpy.uint64)
-    negative = (credits[:, 1] < debits[:, 1]) | (
-        (credits[:, 1] == debits[:, 1]) & (borrow == 1)
-    )
+    negative = (credits[:, 1] < debits[:, 1]) | ((credits[:, 1] == debits[:, 1]) & (borrow == 1))
     if negative.any():
         row = int(numpy.flatnonzero(negative)[0])
         account_id = records.u128(accounts["id"][row])

@@ -39,7 +39,9 @@ def derive_keys(secret: bytes) -> tuple[bytes, bytes, bytes]:
 
 def stream(key: bytes, account_id: int, counter: int) -> bytes:
     """BLAKE3-keyed(key, id_le16 || counter_le8): 32 bytes."""
-    return blake3(account_id.to_bytes(16, "little") + counter.to_bytes(8, "little"), key=key).digest()
+    return blake3(
+        account_id.to_bytes(16, "little") + counter.to_bytes(8, "little"), key=key
+    ).digest()
 
 
 def padded_leaf_count(part_count: int) -> int:
