@@ -150,6 +150,22 @@ def test_a_proof_that_reuses_a_leaf_or_drops_one_fails():
     assert not proofcheck.check_liability_proof(dropped, tree.root.hash, 1001, 1000)
 
 
+def test_the_tree_is_the_same_on_one_thread_and_on_several():
+    # 40,000 members: enough parts for every pass to be split over the threads.
+    ids = numpy.zeros((40_000, 2), dtype=numpy.uint64)
+    ids[:, 0] = numpy.arange(1, 40_001, dtype=numpy.uint64)
+    ids[:, 1] = 7
+    balances = numpy.zeros((40_000, 2), dtype=numpy.uint64)
+    balances[:, 0] = numpy.arange(40_000, dtype=numpy.uint64) * 1_000_003
+    one = LiabilityTree.build(ids, balances, SECRET, threads=1)
+    several = LiabilityTree.build(ids, balances, SECRET, threads=3)
+    assert one.root == several.root
+    assert numpy.array_equal(one.nodes, several.nodes)
+    assert one.root.total == int(balances[:, 0].sum())
+    with pytest.raises(LedgerValueError, match=r"threads: expected 1\.\."):
+        LiabilityTree.build(ids, balances, SECRET, threads=0)
+
+
 def test_the_tree_depends_on_the_secret_and_the_set_not_the_row_order():
     pairs = [(11, 5), (12, 70), (13, 0), (2**127, 9)]
     first = build(pairs)

@@ -298,6 +298,7 @@ class LiabilityTree:
         parts_min: int = PARTS_MIN_DEFAULT,
         parts_max: int = PARTS_MAX_DEFAULT,
         leaf_count: int | None = None,
+        threads: int | None = None,
     ) -> LiabilityTree:
         """Split, place, salt and hash the whole tree natively, in one call.
 
@@ -311,6 +312,8 @@ class LiabilityTree:
             leaf_count: a fixed leaf count (a power of two at least padded_leaf_count of the
                 parts), to publish the same size from one period to the next; None for the
                 padding rule.
+            threads: threads the build may use (None: every CPU this process may run on);
+                the tree is the same for any count.
 
         Returns:
             The tree; its root is `tree.root`.
@@ -319,7 +322,7 @@ class LiabilityTree:
             TypeError: an argument of the wrong type.
             LedgerValueError: no account, an id given twice or 0, a balance above 2^128 - 1,
                 balances whose total passes 2^128 - 1, a secret not 32 bytes, parts or
-                leaf_count out of range. Each names the argument (and the row).
+                leaf_count or threads out of range. Each names the argument (and the row).
 
         Example:
             >>> tree = LiabilityTree.build([1, 2, 3], [10, 0, 5], bytes(32), parts_max=2)
@@ -354,7 +357,7 @@ class LiabilityTree:
             )
         nodes, part_leaves = _native.build(
             id_lanes, balance_lanes, counts, leaf_count, parts_min, parts_max,
-            split_key, salt_key, place_key,
+            split_key, salt_key, place_key, threads,
         )  # fmt: skip
         return cls(id_lanes, counts, nodes, part_leaves, salt_key)
 

@@ -65,6 +65,7 @@ typedef struct {
     uint64_t leaf_count; /* a power of two, >= part_count, <= LC_SUMTREE_LEAF_COUNT_MAX */
     unsigned parts_min;
     unsigned parts_max;
+    unsigned thread_count; /* 1..LC_THREAD_COUNT_MAX: threads the passes may use */
     const uint8_t *split_key;
     const uint8_t *salt_key;
     const uint8_t *place_key;

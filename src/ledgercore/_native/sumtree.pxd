@@ -9,6 +9,7 @@ cdef extern from "sumtree.h" nogil:
     const int LC_SUMTREE_ERROR_OVERFLOW
     const uint64_t LC_SUMTREE_LEAF_COUNT_MAX
     const unsigned LC_SUMTREE_PARTS_MAX
+    const unsigned LC_THREAD_COUNT_MAX
     const int LC_SUMTREE_HASH_SIZE
     const int LC_SUMTREE_NODE_SIZE
     const int LC_SUMTREE_KEY_SIZE
@@ -25,6 +26,7 @@ cdef extern from "sumtree.h" nogil:
         uint64_t leaf_count
         unsigned parts_min
         unsigned parts_max
+        unsigned thread_count
         const uint8_t *split_key
         const uint8_t *salt_key
         const uint8_t *place_key

@@ -7,6 +7,7 @@ HASH_SIZE: int
 NODE_SIZE: int
 LEAF_KEY: bytes
 NODE_KEY: bytes
+THREAD_COUNT_MAX: int
 
 def check_balances(balances: npt.NDArray[numpy.uint64]) -> int: ...
 def part_counts(
@@ -22,6 +23,7 @@ def build(
     split_key: bytes,
     salt_key: bytes,
     place_key: bytes,
+    threads: int | None = None,
 ) -> tuple[npt.NDArray[numpy.uint8], npt.NDArray[numpy.uint32]]: ...
 def salts(
     ids: npt.NDArray[numpy.uint64], indices: npt.NDArray[numpy.uint64], salt_key: bytes

@@ -8,6 +8,8 @@ raising before anything is made, then releases the GIL once for the whole batch.
 
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
+import os
+
 import numpy
 
 from ledgercore.errors import LedgerValueError
@@ -18,6 +20,25 @@ HASH_SIZE = LC_SUMTREE_HASH_SIZE
 NODE_SIZE = LC_SUMTREE_NODE_SIZE
 LEAF_KEY = bytes((<const char *>lc_sumtree_leaf_key)[:32])
 NODE_KEY = bytes((<const char *>lc_sumtree_node_key)[:32])
+
+
+THREAD_COUNT_MAX = LC_THREAD_COUNT_MAX
+
+
+cdef unsigned check_threads(object threads) except 0:
+    """A thread count argument: None for the CPUs this process may run on, else
+    1..THREAD_COUNT_MAX."""
+    if threads is None:
+        try:
+            count = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            count = os.cpu_count() or 1
+        return max(1, min(count, LC_THREAD_COUNT_MAX))
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads: expected an int or None, got {type(threads).__name__}")
+    if threads < 1 or threads > LC_THREAD_COUNT_MAX:
+        raise LedgerValueError(f"threads: expected 1..{LC_THREAD_COUNT_MAX}, got {threads}")
+    return threads
 
 
 cdef object lanes(object values, str argument):
@@ -90,7 +111,8 @@ def part_counts(object ids, object split_key, object parts_min, object parts_max
 
 
 def build(object ids, object balances, object counts, object leaf_count, object parts_min,
-          object parts_max, object split_key, object salt_key, object place_key):
+          object parts_max, object split_key, object salt_key, object place_key,
+          object threads=None):
     """The whole tree: (nodes, part_leaves). nodes is a (2 * leaf_count - 1, 48) uint8 array,
     the leaves first, then each level up to the root; part_leaves[p] is the leaf of part p."""
     cdef const uint64_t[:, ::1] id_view = lanes(ids, "ids")
@@ -107,6 +129,7 @@ def build(object ids, object balances, object counts, object leaf_count, object 
             f"{count_view.shape[0]} rows; expected one each per account"
         )
     cdef lc_sumtree_input spec
+    spec.thread_count = check_threads(threads)
     spec.parts_min = part_bound(parts_min, "parts_min")
     spec.parts_max = part_bound(parts_max, "parts_max")
     if spec.parts_min > spec.parts_max:

@@ -1,7 +1,8 @@
 /* The liability sum tree builder: split, place, salt, hash, sum. See sumtree.h for the
  * construction and docs/formats.md, section 6, for every byte.
  *
- * One call builds the whole tree in five passes, each over whole batches for the many-input
+ * One call builds the whole tree in five passes, each but the sort spread over up to
+ * thread_count threads in contiguous shares, each over whole batches for the many-input
  * BLAKE3 kernels: the balances are split into parts (two stream hashes per account), every item
  * (part or dummy) gets its placement tag, the items are sorted by tag (an LSD radix sort, then
  * the rare equal tags ordered by id and index), the leaves are salted and hashed in position
@@ -14,6 +15,7 @@
  */
 #include "sumtree.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,10 @@ typedef unsigned __int128 u128;
 /* Items per batch of the many-input kernel: 512 inputs fill its widest lanes 32 times over, and
  * the buffers of one batch (152 bytes an item at most) stay under 80 KiB of stack. */
 #define BATCH_ITEM_COUNT 512u
+
+/* Items one thread must have before a pass is split: 16,384 leaves are about a millisecond of
+ * hashing, a hundred times the cost of starting a thread. */
+#define SHARE_ITEM_COUNT_MIN 16384u
 
 /* The radix sort takes 11 bits per pass: 6 passes cover the 64-bit tags, and its 2048 counters
  * (16 KiB) stay in the first-level cache while a pass scatters. */
@@ -182,7 +188,9 @@ typedef struct {
     uint32_t *rows;       /* part_count: the account row of each part, to name a duplicate */
 } part_table;
 
-static void split_all(const lc_sumtree_input *in, part_table *parts) {
+/* Splits accounts [begin, end); their parts are numbered from the parts of the rows before. */
+static void split_range(const lc_sumtree_input *in, part_table *parts, uint64_t begin,
+                        uint64_t end) {
     enum { ACCOUNTS = BATCH_ITEM_COUNT / 8 };
     uint8_t rows[BATCH_ITEM_COUNT * STREAM_INPUT_SIZE];
     uint8_t hashes[BATCH_ITEM_COUNT * LC_SUMTREE_HASH_SIZE];
@@ -190,8 +198,9 @@ static void split_all(const lc_sumtree_input *in, part_table *parts) {
     LC_ASSERT(per_account * ACCOUNTS <= BATCH_ITEM_COUNT);
     uint64_t range = in->parts_max - in->parts_min + 1;
     uint64_t part = 0;
-    for (size_t first = 0; first < in->account_count; first += ACCOUNTS) {
-        size_t n = in->account_count - first < ACCOUNTS ? in->account_count - first : ACCOUNTS;
+    for (uint64_t row = 0; row < begin; row++) part += in->part_counts[row];
+    for (size_t first = begin; first < end; first += ACCOUNTS) {
+        size_t n = end - first < ACCOUNTS ? end - first : ACCOUNTS;
         for (size_t i = 0; i < n; i++) {
             for (size_t c = 0; c < per_account; c++) {
                 stream_input(rows + (i * per_account + c) * STREAM_INPUT_SIZE,
@@ -214,7 +223,7 @@ static void split_all(const lc_sumtree_input *in, part_table *parts) {
             part += k;
         }
     }
-    LC_ASSERT(part == in->part_count);
+    LC_ASSERT(part <= in->part_count);
 }
 
 /* ---- pass 2 and 3: place every item by its tag ------------------------------------------- */
@@ -233,13 +242,12 @@ static void item_key(const lc_sumtree_input *in, const part_table *parts, uint32
     }
 }
 
-static void tag_all(const lc_sumtree_input *in, const part_table *parts, uint64_t *tags,
-                    uint32_t *items) {
+static void tag_range(const lc_sumtree_input *in, const part_table *parts, uint64_t *tags,
+                      uint32_t *items, uint64_t begin, uint64_t end) {
     uint8_t rows[BATCH_ITEM_COUNT * STREAM_INPUT_SIZE];
     uint8_t hashes[BATCH_ITEM_COUNT * LC_SUMTREE_HASH_SIZE];
-    for (uint64_t start = 0; start < in->leaf_count; start += BATCH_ITEM_COUNT) {
-        size_t n = in->leaf_count - start < BATCH_ITEM_COUNT ? in->leaf_count - start
-                                                               : BATCH_ITEM_COUNT;
+    for (uint64_t start = begin; start < end; start += BATCH_ITEM_COUNT) {
+        size_t n = end - start < BATCH_ITEM_COUNT ? end - start : BATCH_ITEM_COUNT;
         for (size_t i = 0; i < n; i++) {
             uint64_t id[2], index;
             item_key(in, parts, (uint32_t)(start + i), id, &index);
@@ -330,14 +338,14 @@ static int order_ties(const lc_sumtree_input *in, const part_table *parts, const
 /* ---- pass 4 and 5: salt and hash the leaves, then each level ------------------------------ */
 
 static void hash_leaves(const lc_sumtree_input *in, const part_table *parts,
-                        const uint32_t *items, uint8_t *nodes, uint32_t *part_leaves) {
+                        const uint32_t *items, uint8_t *nodes, uint32_t *part_leaves,
+                        uint64_t begin, uint64_t end) {
     uint8_t rows[BATCH_ITEM_COUNT * STREAM_INPUT_SIZE];
     uint8_t salts[BATCH_ITEM_COUNT * LC_SUMTREE_HASH_SIZE];
     uint8_t leaves[BATCH_ITEM_COUNT * LEAF_INPUT_SIZE];
     uint8_t hashes[BATCH_ITEM_COUNT * LC_SUMTREE_HASH_SIZE];
-    for (uint64_t start = 0; start < in->leaf_count; start += BATCH_ITEM_COUNT) {
-        size_t n = in->leaf_count - start < BATCH_ITEM_COUNT ? in->leaf_count - start
-                                                               : BATCH_ITEM_COUNT;
+    for (uint64_t start = begin; start < end; start += BATCH_ITEM_COUNT) {
+        size_t n = end - start < BATCH_ITEM_COUNT ? end - start : BATCH_ITEM_COUNT;
         /* Positions visit the parts in random order: ask for the whole batch's records at once,
          * so their cache misses overlap instead of following one another (3x on 4M leaves). */
         for (size_t i = 0; i < n; i++) {
@@ -372,13 +380,12 @@ static void hash_leaves(const lc_sumtree_input *in, const part_table *parts,
     }
 }
 
-/* Level above `below` (count nodes, even): parent i hashes children 2i and 2i + 1 as they lie. */
-static void hash_level(const uint8_t *below, uint64_t count, uint8_t *above) {
+/* Parents [begin, end) of the level above `below`: parent i hashes children 2i and 2i + 1 as
+ * they lie. */
+static void hash_level(const uint8_t *below, uint8_t *above, uint64_t begin, uint64_t end) {
     uint8_t hashes[BATCH_ITEM_COUNT * LC_SUMTREE_HASH_SIZE];
-    uint64_t parent_count = count / 2;
-    for (uint64_t start = 0; start < parent_count; start += BATCH_ITEM_COUNT) {
-        size_t n = parent_count - start < BATCH_ITEM_COUNT ? parent_count - start
-                                                             : BATCH_ITEM_COUNT;
+    for (uint64_t start = begin; start < end; start += BATCH_ITEM_COUNT) {
+        size_t n = end - start < BATCH_ITEM_COUNT ? end - start : BATCH_ITEM_COUNT;
         const uint8_t *pairs = below + start * PAIR_SIZE;
         int status = lc_blake3_many(pairs, n, PAIR_SIZE, lc_sumtree_node_key, hashes);
         LC_ASSERT(status == LC_OK);
@@ -393,6 +400,75 @@ static void hash_level(const uint8_t *below, uint64_t count, uint8_t *above) {
     }
 }
 
+/* ---- the passes over threads ------------------------------------------------------------- */
+
+typedef enum { PASS_SPLIT, PASS_TAG, PASS_LEAVES, PASS_LEVEL } pass_kind;
+
+typedef struct {
+    const lc_sumtree_input *in;
+    part_table *parts;
+    uint64_t *tags;
+    uint32_t *items;
+    uint8_t *nodes;
+    uint32_t *part_leaves;
+    const uint8_t *below; /* PASS_LEVEL: the level hashed, and the one it makes */
+    uint8_t *above;
+} build_state;
+
+typedef struct {
+    build_state *state;
+    pass_kind kind;
+    uint64_t begin;
+    uint64_t end;
+} share;
+
+static void *share_run(void *argument) {
+    share *work = argument;
+    build_state *b = work->state;
+    switch (work->kind) {
+    case PASS_SPLIT:
+        split_range(b->in, b->parts, work->begin, work->end);
+        break;
+    case PASS_TAG:
+        tag_range(b->in, b->parts, b->tags, b->items, work->begin, work->end);
+        break;
+    case PASS_LEAVES:
+        hash_leaves(b->in, b->parts, b->items, b->nodes, b->part_leaves, work->begin, work->end);
+        break;
+    case PASS_LEVEL:
+        hash_level(b->below, b->above, work->begin, work->end);
+        break;
+    }
+    return NULL;
+}
+
+/* Runs a pass over [0, count) in contiguous shares, one per thread, the calling thread taking
+ * the first; every share writes only its own outputs, so none waits for another. A pass too
+ * small to repay starting a thread stays on the calling thread, and a thread that cannot start
+ * has its share run here instead. */
+static void run_pass(build_state *state, pass_kind kind, uint64_t count) {
+    unsigned thread_count = state->in->thread_count;
+    LC_ASSERT(thread_count >= 1);
+    LC_ASSERT(thread_count <= LC_THREAD_COUNT_MAX);
+    uint64_t share_count = count / SHARE_ITEM_COUNT_MIN;
+    if (share_count > thread_count) share_count = thread_count;
+    if (share_count < 1) share_count = 1;
+    share shares[LC_THREAD_COUNT_MAX];
+    pthread_t threads[LC_THREAD_COUNT_MAX];
+    int started[LC_THREAD_COUNT_MAX];
+    for (uint64_t t = 0; t < share_count; t++) {
+        shares[t] = (share){state, kind, count * t / share_count, count * (t + 1) / share_count};
+    }
+    for (uint64_t t = 1; t < share_count; t++) {
+        started[t] = pthread_create(&threads[t], NULL, share_run, &shares[t]) == 0;
+        if (!started[t]) share_run(&shares[t]);
+    }
+    share_run(&shares[0]);
+    for (uint64_t t = 1; t < share_count; t++) {
+        if (started[t]) pthread_join(threads[t], NULL);
+    }
+}
+
 static int check_input(const lc_sumtree_input *in) {
     if (in == NULL || in->ids == NULL || in->balances == NULL || in->part_counts == NULL) {
         return LC_ERROR_ARGUMENT;
@@ -401,6 +477,7 @@ static int check_input(const lc_sumtree_input *in) {
         return LC_ERROR_ARGUMENT;
     }
     if (check_part_range(in->parts_min, in->parts_max) != LC_OK) return LC_ERROR_ARGUMENT;
+    if (in->thread_count < 1 || in->thread_count > LC_THREAD_COUNT_MAX) return LC_ERROR_ARGUMENT;
     uint64_t leaves = in->leaf_count;
     if (leaves < 2 || leaves > LC_SUMTREE_LEAF_COUNT_MAX || (leaves & (leaves - 1)) != 0) {
         return LC_ERROR_ARGUMENT;
@@ -434,15 +511,18 @@ int lc_sumtree_build(const lc_sumtree_input *in, uint8_t *nodes, uint32_t *part_
         status = LC_ERROR_ARGUMENT;
         goto done;
     }
-    split_all(in, &parts);
-    tag_all(in, &parts, tags, items);
+    build_state state = {in, &parts, tags, items, nodes, part_leaves, NULL, NULL};
+    run_pass(&state, PASS_SPLIT, in->account_count);
+    run_pass(&state, PASS_TAG, leaves);
     radix_sort(tags, items, tags + leaves, items + leaves, leaves);
     status = order_ties(in, &parts, tags, items, duplicate_row);
     if (status != LC_OK) goto done;
-    hash_leaves(in, &parts, items, nodes, part_leaves);
+    run_pass(&state, PASS_LEAVES, leaves);
     uint8_t *level = nodes;
     for (uint64_t count = leaves; count > 1; count /= 2) {
-        hash_level(level, count, level + count * LC_SUMTREE_NODE_SIZE);
+        state.below = level;
+        state.above = level + count * LC_SUMTREE_NODE_SIZE;
+        run_pass(&state, PASS_LEVEL, count / 2);
         level += count * LC_SUMTREE_NODE_SIZE;
     }
     LC_ASSERT(level == nodes + (2 * leaves - 2) * LC_SUMTREE_NODE_SIZE);
