@@ -376,3 +376,15 @@ def test_a_path_whose_sums_overflow_does_not_verify():
     big = U128_MAX
     leaf = proofcheck.liability_leaf_hash(1, 1, bytes(32))
     assert proofcheck.verify_liability_leaf(1, 0, 1, bytes(32), [(leaf, big)], 2) is None
+
+
+def test_the_standalone_verifier_checks_a_liability_proof_from_the_command_line(tmp_path, capsys):
+    tree = build([(1, 5), (2, 60)])
+    path = tmp_path / "proof.json"
+    path.write_text(tree.prove(2).to_json())
+    head = tree.root.hash.hex()
+    assert proofcheck.main([str(path), "--head", head, "--total", "65", "--balance", "60"]) == 0
+    assert "your balance 60 is counted" in capsys.readouterr().out
+    assert proofcheck.main([str(path), "--head", head, "--total", "65", "--balance", "59"]) == 1
+    assert proofcheck.main([str(path), "--head", head, "--total", "65"]) == 2
+    assert "--total, --balance" in capsys.readouterr().err

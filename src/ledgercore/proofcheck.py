@@ -24,6 +24,10 @@ What is checked:
    block appended, and the record's timestamp lies within the block's; an account's record is
    slot `slot` of its block's state tree; an old log is a prefix of a new one.
 4. Given its debit account's owner key, a transfer's Ed25519 signature (with PyNaCl).
+5. A member's proof of liabilities (check_liability_proof): each of their leaves leads, through
+   nodes that commit to both children's sums, to the published root hash and total, and their
+   leaves add up to their balance. From the command line: `python proofcheck.py PROOF.json
+   --head ROOT_HASH --total TOTAL --balance BALANCE`.
 
 Answers: the check_* functions return True or False; a proof whose JSON has a missing field or a
 field of the wrong type (an index given as 0.0 or false, a hash that is not 64 lowercase hex
@@ -1042,7 +1046,9 @@ def check_liability_proof(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python proofcheck.py PROOF.json --head HASH [--owner-key KEY]`; see the module docstring.
+    """`python proofcheck.py PROOF.json --head HASH [--owner-key KEY]`, or for a proof of
+    liabilities `python proofcheck.py PROOF.json --head ROOT_HASH --total N --balance N`; see
+    the module docstring.
 
     Example:
         >>> main(["--help"])  # doctest: +ELLIPSIS
@@ -1061,6 +1067,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--owner-key", help="a transfer's debit owner key (hex): check its signature"
     )
+    parser.add_argument(
+        "--total", help="a liability proof: the published total; --head is the published root"
+    )
+    parser.add_argument("--balance", help="a liability proof: your own balance, in minor units")
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:
@@ -1072,6 +1082,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             with open(args.proof, encoding="utf-8") as file:
                 text = file.read()
+        if args.total is not None or args.balance is not None:
+            return _main_liability(text, args.head, args.total, args.balance)
         data = _load(text)
         holds = check_proof(data, args.head)
         if holds and args.owner_key is not None:
@@ -1089,6 +1101,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAILED: the {data['type']} proof does not hold against head {args.head}")
         return 1
     print(_describe(data))
+    return 0
+
+
+def _main_liability(text: str, root_hash: str, total: str | None, balance: str | None) -> int:
+    """main for a proof of liabilities: 0 it holds, 1 it does not (ProofError: unreadable)."""
+    if total is None or balance is None:
+        raise ProofError("--total, --balance: a liability proof needs both")
+    published, own = _u128_text(total, "--total"), _u128_text(balance, "--balance")
+    if not check_liability_proof(text, root_hash, published, own):
+        print(f"FAILED: the liability proof does not show {own} within total {published}")
+        return 1
+    leaves = len(json.loads(text)["leaves"])
+    print(f"ok: your balance {own} is counted, in {leaves} leaves, in the total {published}")
     return 0
 
 
