@@ -420,16 +420,23 @@ class LiabilityTree:
         salts = _native.salts(self._ids[part_rows], indices.astype(numpy.uint64), self._salt_key)
         levels = numpy.arange(self.depth)
         siblings = self._level_starts[:-1][None, :] + ((leaves[:, None] >> levels) ^ 1)
-        path_nodes = self._nodes[siblings]  # (parts, depth, 48)
-        values = self._nodes[leaves, 32:]
+        # One bytes object per batch: slicing it is many times cheaper than slicing numpy rows.
+        paths = self._nodes[siblings].tobytes()  # (parts, depth, 48)
+        values = self._nodes[leaves, 32:].tobytes()
+        salt_bytes = salts.tobytes()
+        step = _native.NODE_SIZE
         proofs, at = [], 0
         for row, count in zip(rows.tolist(), counts.tolist(), strict=True):
             member = []
             for part in range(at, at + count):
-                path = tuple((bytes(node[:32]), _u128(node[32:])) for node in path_nodes[part])
-                member.append(
-                    LiabilityLeaf(int(leaves[part]), _u128(values[part]), bytes(salts[part]), path)
+                base = part * self.depth * step
+                path = tuple(
+                    (paths[o : o + 32], int.from_bytes(paths[o + 32 : o + step], "little"))
+                    for o in range(base, base + self.depth * step, step)
                 )
+                value = int.from_bytes(values[16 * part : 16 * part + 16], "little")
+                salt = salt_bytes[32 * part : 32 * part + 32]
+                member.append(LiabilityLeaf(int(leaves[part]), value, salt, path))
             at += count
             account_id = int(self._ids[row, 0]) | int(self._ids[row, 1]) << 64
             proofs.append(LiabilityProof(account_id, tuple(member), self.root))
