@@ -388,3 +388,34 @@ def test_the_standalone_verifier_checks_a_liability_proof_from_the_command_line(
     assert proofcheck.main([str(path), "--head", head, "--total", "65", "--balance", "59"]) == 1
     assert proofcheck.main([str(path), "--head", head, "--total", "65"]) == 2
     assert "--total, --balance" in capsys.readouterr().err
+
+
+def test_a_member_checks_the_total_with_the_balance_their_account_proof_shows(tmp_path):
+    from ledger_traffic import Traffic
+
+    from ledgercore.ledger import Ledger
+
+    t0 = 1_700_000_000 * 10**9
+    traffic = Traffic(8)
+    with Ledger.open(tmp_path / "ledger") as ledger:
+        ledger.create_accounts(traffic.accounts(), timestamp_ns=t0)
+        for n in range(4):
+            ledger.submit(traffic.batch(40), timestamp_ns=t0 + (n + 1) * 10**10)
+        rows = ledger.balances(traffic.account_ids)
+        # The fund owes the accounts whose credits cover their debits; the others are refused.
+        owed = rows[
+            [records.u128(r["credits_posted"]) >= records.u128(r["debits_posted"]) for r in rows]
+        ]
+        assert 0 < len(owed) < len(rows)
+        with pytest.raises(LedgerValueError, match="cannot be negative"):
+            liability_balances(rows)
+        ids, balances = liability_balances(owed)
+        tree = LiabilityTree.build(ids, balances, SECRET)
+        head = ledger.head().hash
+        for account_id in records.u128(ids):
+            account_proof = ledger.prove_account(account_id)
+            assert proofcheck.check_account_proof(account_proof.to_json(), head)
+            record = proofcheck.decode_account(bytes.fromhex(account_proof.to_dict()["record"]))
+            balance = record["credits_posted"] - record["debits_posted"]
+            assert holds(tree.prove(account_id).to_json(), tree, balance, account_id=account_id)
+        assert tree.root.total == sum(records.u128(balances))
