@@ -419,3 +419,22 @@ def test_a_member_checks_the_total_with_the_balance_their_account_proof_shows(tm
             balance = record["credits_posted"] - record["debits_posted"]
             assert holds(tree.prove(account_id).to_json(), tree, balance, account_id=account_id)
         assert tree.root.total == sum(records.u128(balances))
+
+
+def test_the_native_builder_refuses_what_would_break_its_preconditions():
+    from ledgercore._native import sumtree
+
+    key = bytes(32)
+    ids = records.ids([1, 2])
+    big = numpy.array([[2**64 - 1, 2**64 - 1], [1, 0]], dtype=numpy.uint64)
+    with pytest.raises(LedgerValueError, match="total passes 2\\^128 - 1 at row 1"):
+        sumtree.build(ids, big, 16, 2, 4, key, key, key)
+    small = numpy.ones((2, 2), dtype=numpy.uint64)
+    with pytest.raises(LedgerValueError, match="least the"):
+        sumtree.build(ids, small, 2, 2, 4, key, key, key)
+    with pytest.raises(TypeError, match="ids: expected an \\(n, 2\\) uint64 array"):
+        sumtree.build(ids.astype(numpy.int64), small, 16, 2, 4, key, key, key)
+    with pytest.raises(LedgerValueError, match="place_key: expected 32 bytes"):
+        sumtree.build(ids, small, 16, 2, 4, key, key, key[:31])
+    with pytest.raises(LedgerValueError, match="ids, balances: 2 and 1 rows"):
+        sumtree.build(ids, small[:1], 16, 2, 4, key, key, key)

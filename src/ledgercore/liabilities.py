@@ -334,7 +334,6 @@ class LiabilityTree:
         if len(id_lanes) == 0:
             raise LedgerValueError("ids: no account; a proof of liabilities needs at least one")
         balance_lanes = _balance_lanes(balances, len(id_lanes))
-        _native.check_balances(balance_lanes)
         split_key, salt_key, place_key = (
             blake3(secret, derive_key_context=context)
             for context in (SPLIT_CONTEXT, SALT_CONTEXT, PLACE_CONTEXT)
@@ -355,8 +354,8 @@ class LiabilityTree:
             raise LedgerValueError(
                 f"leaf_count: {leaf_count} leaves, at most {LEAF_COUNT_MAX} ({part_count} parts)"
             )
-        nodes, part_leaves = _native.build(
-            id_lanes, balance_lanes, counts, leaf_count, parts_min, parts_max,
+        nodes, part_leaves, counts = _native.build(
+            id_lanes, balance_lanes, leaf_count, parts_min, parts_max,
             split_key, salt_key, place_key, threads,
         )  # fmt: skip
         return cls(id_lanes, counts, nodes, part_leaves, salt_key)

@@ -16,7 +16,6 @@ def part_counts(
 def build(
     ids: npt.NDArray[numpy.uint64],
     balances: npt.NDArray[numpy.uint64],
-    counts: npt.NDArray[numpy.uint8],
     leaf_count: int,
     parts_min: int,
     parts_max: int,
@@ -24,7 +23,7 @@ def build(
     salt_key: bytes,
     place_key: bytes,
     threads: int | None = None,
-) -> tuple[npt.NDArray[numpy.uint8], npt.NDArray[numpy.uint32]]: ...
+) -> tuple[npt.NDArray[numpy.uint8], npt.NDArray[numpy.uint32], npt.NDArray[numpy.uint8]]: ...
 def salts(
     ids: npt.NDArray[numpy.uint64], indices: npt.NDArray[numpy.uint64], salt_key: bytes
 ) -> npt.NDArray[numpy.uint8]: ...

@@ -110,34 +110,32 @@ def part_counts(object ids, object split_key, object parts_min, object parts_max
     return counts
 
 
-def build(object ids, object balances, object counts, object leaf_count, object parts_min,
-          object parts_max, object split_key, object salt_key, object place_key,
-          object threads=None):
-    """The whole tree: (nodes, part_leaves). nodes is a (2 * leaf_count - 1, 48) uint8 array,
-    the leaves first, then each level up to the root; part_leaves[p] is the leaf of part p."""
+def build(object ids, object balances, object leaf_count, object parts_min, object parts_max,
+          object split_key, object salt_key, object place_key, object threads=None):
+    """The whole tree: (nodes, part_leaves, part_counts). nodes is a (2 * leaf_count - 1, 48)
+    uint8 array, the leaves first, then each level up to the root; part_leaves[p] is the leaf of
+    part p; part_counts[i] the parts of account i (their parts are numbered in row order).
+
+    The C code's preconditions are all checked here first: the balances' total fits a u128,
+    no id is 0, leaf_count is a power of two that holds every part."""
     cdef const uint64_t[:, ::1] id_view = lanes(ids, "ids")
     cdef const uint64_t[:, ::1] balance_view = lanes(balances, "balances")
-    if not isinstance(counts, numpy.ndarray) or counts.dtype != numpy.uint8 or counts.ndim != 1:
-        raise TypeError("part_counts: expected a 1-D uint8 array")
-    cdef const uint8_t[::1] count_view = numpy.ascontiguousarray(counts)
     cdef Py_ssize_t account_count = id_view.shape[0]
     if account_count == 0:
         raise LedgerValueError("ids: no account; a tree needs at least one")
-    if balance_view.shape[0] != account_count or count_view.shape[0] != account_count:
+    if balance_view.shape[0] != account_count:
         raise LedgerValueError(
-            f"ids, balances, part_counts: {account_count}, {balance_view.shape[0]} and "
-            f"{count_view.shape[0]} rows; expected one each per account"
+            f"ids, balances: {account_count} and {balance_view.shape[0]} rows; expected one "
+            "balance per account"
         )
+    check_balances(balances)
     cdef lc_sumtree_input spec
     spec.thread_count = check_threads(threads)
-    spec.parts_min = part_bound(parts_min, "parts_min")
-    spec.parts_max = part_bound(parts_max, "parts_max")
-    if spec.parts_min > spec.parts_max:
-        raise LedgerValueError(f"parts_min, parts_max: {spec.parts_min} > {spec.parts_max}")
-    if numpy.any(numpy.asarray(count_view) < spec.parts_min) or numpy.any(
-            numpy.asarray(count_view) > spec.parts_max):
-        raise LedgerValueError(f"part_counts: expected {spec.parts_min}..{spec.parts_max} each")
-    part_count = int(numpy.asarray(count_view, dtype=numpy.uint64).sum())
+    counts = part_counts(ids, split_key, parts_min, parts_max)
+    cdef const uint8_t[::1] count_view = counts
+    spec.parts_min = parts_min
+    spec.parts_max = parts_max
+    part_count = int(counts.sum(dtype=numpy.uint64))
     if isinstance(leaf_count, bool) or not isinstance(leaf_count, int):
         raise TypeError(f"leaf_count: expected an int, got {type(leaf_count).__name__}")
     if (leaf_count < 2 or leaf_count > LC_SUMTREE_LEAF_COUNT_MAX
@@ -179,7 +177,7 @@ def build(object ids, object balances, object counts, object leaf_count, object 
         raise MemoryError(f"a liability tree of {leaf_count} leaves")
     if status != LC_OK:
         raise LedgerValueError(f"build: rejected by the native code (status {status})")
-    return nodes, numpy.asarray(leaf_view)[:part_count]
+    return nodes, numpy.asarray(leaf_view)[:part_count], counts
 
 
 def salts(object ids, object indices, object salt_key):
