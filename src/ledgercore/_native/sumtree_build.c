@@ -159,6 +159,8 @@ int lc_sumtree_part_counts(const uint64_t *ids, size_t count, const uint8_t *spl
 /* The parts of one balance from its split stream: k - 1 cut points, sorted, and the gaps
  * between 0, the cuts and the balance. */
 static void split_one(const uint8_t *stream, unsigned k, u128 balance, u128 *parts) {
+    LC_ASSERT(k >= 1);
+    LC_ASSERT(k <= LC_SUMTREE_PARTS_MAX);
     u128 cuts[LC_SUMTREE_PARTS_MAX + 1];
     cuts[0] = 0;
     for (unsigned w = 1; w < k; w++) {
@@ -172,7 +174,10 @@ static void split_one(const uint8_t *stream, unsigned k, u128 balance, u128 *par
         cuts[at] = cut;
     }
     cuts[k] = balance;
-    for (unsigned j = 0; j < k; j++) parts[j] = cuts[j + 1] - cuts[j];
+    for (unsigned j = 0; j < k; j++) {
+        LC_ASSERT(cuts[j] <= cuts[j + 1]);
+        parts[j] = cuts[j + 1] - cuts[j];
+    }
 }
 
 /* What the leaves read of a part, in one record: positions visit the parts in a random order,
@@ -244,6 +249,8 @@ static void item_key(const lc_sumtree_input *in, const part_table *parts, uint32
 
 static void tag_range(const lc_sumtree_input *in, const part_table *parts, uint64_t *tags,
                       uint32_t *items, uint64_t begin, uint64_t end) {
+    LC_ASSERT(begin <= end);
+    LC_ASSERT(end <= in->leaf_count);
     uint8_t rows[BATCH_ITEM_COUNT * STREAM_INPUT_SIZE];
     uint8_t hashes[BATCH_ITEM_COUNT * LC_SUMTREE_HASH_SIZE];
     for (uint64_t start = begin; start < end; start += BATCH_ITEM_COUNT) {
@@ -264,6 +271,8 @@ static void tag_range(const lc_sumtree_input *in, const part_table *parts, uint6
 /* Ascending by tag, stable; the sorted arrays end in tags/items (the scratch is the same size). */
 static void radix_sort(uint64_t *tags, uint32_t *items, uint64_t *tags_scratch,
                        uint32_t *items_scratch, size_t count) {
+    LC_ASSERT(count <= LC_SUMTREE_LEAF_COUNT_MAX);
+    LC_ASSERT(tags != tags_scratch);
     size_t counts[RADIX_SIZE];
     uint64_t *from_tags = tags, *to_tags = tags_scratch;
     uint32_t *from_items = items, *to_items = items_scratch;
@@ -291,6 +300,7 @@ static void radix_sort(uint64_t *tags, uint32_t *items, uint64_t *tags_scratch,
     }
     LC_STATIC_ASSERT(RADIX_PASS_COUNT % 2 == 0); /* so the result is back in tags/items */
     LC_ASSERT(from_tags == tags);
+    for (size_t i = 1; i < count; i++) LC_DEBUG_ASSERT(tags[i - 1] <= tags[i]);
 }
 
 /* -1, 0, 1 as (id, index) of item a is below, equal to or above that of item b. */
@@ -340,6 +350,8 @@ static int order_ties(const lc_sumtree_input *in, const part_table *parts, const
 static void hash_leaves(const lc_sumtree_input *in, const part_table *parts,
                         const uint32_t *items, uint8_t *nodes, uint32_t *part_leaves,
                         uint64_t begin, uint64_t end) {
+    LC_ASSERT(begin <= end);
+    LC_ASSERT(end <= in->leaf_count);
     uint8_t rows[BATCH_ITEM_COUNT * STREAM_INPUT_SIZE];
     uint8_t salts[BATCH_ITEM_COUNT * LC_SUMTREE_HASH_SIZE];
     uint8_t leaves[BATCH_ITEM_COUNT * LEAF_INPUT_SIZE];
@@ -358,6 +370,7 @@ static void hash_leaves(const lc_sumtree_input *in, const part_table *parts,
         for (size_t i = 0; i < n; i++) {
             uint64_t id[2], index;
             uint32_t item = items[start + i];
+            LC_ASSERT(item < in->leaf_count);
             item_key(in, parts, item, id, &index);
             stream_input(rows + i * STREAM_INPUT_SIZE, id, index);
             u128 value = 0;
@@ -383,6 +396,8 @@ static void hash_leaves(const lc_sumtree_input *in, const part_table *parts,
 /* Parents [begin, end) of the level above `below`: parent i hashes children 2i and 2i + 1 as
  * they lie. */
 static void hash_level(const uint8_t *below, uint8_t *above, uint64_t begin, uint64_t end) {
+    LC_ASSERT(begin <= end);
+    LC_ASSERT(above > below);
     uint8_t hashes[BATCH_ITEM_COUNT * LC_SUMTREE_HASH_SIZE];
     for (uint64_t start = begin; start < end; start += BATCH_ITEM_COUNT) {
         size_t n = end - start < BATCH_ITEM_COUNT ? end - start : BATCH_ITEM_COUNT;
