@@ -25,8 +25,9 @@ level, so one other leaf's value (a part of someone's balance, or 0), then sums 
 leaves. Splitting hides which parts belong together and a part is only a random share of a
 balance, but a large balance still shows as large parts (one part is at least balance / k), and
 members who pool their proofs see more sums and can try to solve for subsets of parts; nothing
-here hides the number of leaves (which bounds the number of members within a factor of about
-8). docs/formats.md, section 6, says more.
+here hides the number of leaves, which with the default 2..4 parts puts the number of members
+between 2/17 and 8/17 of it (a fixed, larger leaf_count hides more). docs/formats.md, section 6,
+says more.
 
 Which balance: for a liability account, what the fund owes is credits_posted - debits_posted
 (`liability_balances`); a negative net balance is refused, as it would be an asset.
