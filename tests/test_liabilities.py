@@ -391,13 +391,15 @@ def test_the_standalone_verifier_checks_a_liability_proof_from_the_command_line(
 
 
 def test_a_member_checks_the_total_with_the_balance_their_account_proof_shows(tmp_path):
-    from ledger_traffic import Traffic
+    import ledger_traffic
 
     from ledgercore.ledger import Ledger
 
+    # Traffic signs for the tests' ledger id where ledgers have ids (open_ledger opens with it).
+    open_ledger = getattr(ledger_traffic, "open_ledger", Ledger.open)
     t0 = 1_700_000_000 * 10**9
-    traffic = Traffic(8)
-    with Ledger.open(tmp_path / "ledger") as ledger:
+    traffic = ledger_traffic.Traffic(8)
+    with open_ledger(tmp_path / "ledger") as ledger:
         ledger.create_accounts(traffic.accounts(), timestamp_ns=t0)
         for n in range(4):
             ledger.submit(traffic.batch(40), timestamp_ns=t0 + (n + 1) * 10**10)

@@ -24,14 +24,16 @@ What is checked:
    block appended, and the record's timestamp lies within the block's; an account's record is
    slot `slot` of its block's state tree; an old log is a prefix of a new one.
 4. Given its debit account's owner key, a transfer's Ed25519 signature (with PyNaCl).
-5. A member's proof of liabilities (check_liability_proof): each of their leaves leads, through
-   nodes that commit to both children's sums, to the published root hash and total, and their
-   leaves add up to their balance. From the command line: `python proofcheck.py PROOF.json
-   --head ROOT_HASH --total TOTAL --balance BALANCE`.
 
 Answers: the check_* functions return True or False; a proof whose JSON has a missing field or a
 field of the wrong type (an index given as 0.0 or false, a hash that is not 64 lowercase hex
 digits) raises ProofError, a ValueError, naming the field.
+
+A member's proof of liabilities (check_liability_proof, docs/formats.md section 6) is checked
+apart from the ledger's head: each of the member's leaves leads, through nodes that commit to
+both children's sums, to the published root hash and total, and their leaves add up to their
+balance. From the command line: `python proofcheck.py PROOF.json --head ROOT_HASH --total TOTAL
+--balance BALANCE`.
 
 Example:
     >>> leaves = [b"alice pays bob 5", b"bob pays carol 2", b"carol pays alice 1"]
