@@ -440,3 +440,15 @@ def test_the_native_builder_refuses_what_would_break_its_preconditions():
         sumtree.build(ids, small, 16, 2, 4, key, key, key[:31])
     with pytest.raises(LedgerValueError, match="ids, balances: 2 and 1 rows"):
         sumtree.build(ids, small[:1], 16, 2, 4, key, key, key)
+
+
+def test_the_root_a_block_will_record_reads_back_from_its_56_bytes():
+    from ledgercore.liabilities import LiabilityRoot
+
+    root = build([(1, 5), (2, 2**127)]).root
+    raw = root.to_bytes()
+    assert len(raw) == 56
+    assert LiabilityRoot.from_bytes(raw) == root
+    bad = raw[:48] + (12).to_bytes(8, "little")
+    with pytest.raises(LedgerValueError, match="leaf count 12, expected a power of two"):
+        LiabilityRoot.from_bytes(bad)

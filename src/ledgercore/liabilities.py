@@ -32,7 +32,8 @@ says more.
 Which balance: for a liability account, what the fund owes is credits_posted - debits_posted
 (`liability_balances`); a negative net balance is refused, as it would be an asset.
 
-The root is the triple a block can record later: `LiabilityRoot.to_dict()`.
+The root is the triple a block can record later: `LiabilityRoot.to_bytes()` (56 bytes) or
+`to_dict()`.
 
 Example:
     >>> from ledgercore import proofcheck, records
@@ -85,6 +86,8 @@ LEAF_COUNT_MAX: int = _native.LEAF_COUNT_MAX
 DUMMY_SHARE = 16
 """A tree holds at least one dummy leaf per DUMMY_SHARE parts (rounded up)."""
 PROOF_VERSION = 1
+ROOT_SIZE = 56
+"""Bytes of a LiabilityRoot: hash, total (u128) and leaf count (u64)."""
 U128_MAX = records.U128_MAX
 # Members per batch of proofs(): their paths are gathered by one numpy call.
 _PROOF_BATCH_SIZE = 4096
@@ -122,6 +125,45 @@ class LiabilityRoot:
             '5'
         """
         return {"hash": self.hash.hex(), "total": str(self.total), "leaf_count": self.leaf_count}
+
+    def to_bytes(self) -> bytes:
+        """The 56 bytes a block can record: hash (32) || total (u128) || leaf_count (u64),
+        integers little-endian (docs/formats.md, section 6).
+
+        Example:
+            >>> root = LiabilityRoot(bytes(32), 5, 4)
+            >>> len(root.to_bytes()), LiabilityRoot.from_bytes(root.to_bytes()) == root
+            (56, True)
+        """
+        return self.hash + self.total.to_bytes(16, "little") + self.leaf_count.to_bytes(8, "little")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LiabilityRoot:
+        """The root from its 56 bytes.
+
+        Raises:
+            LedgerValueError: not 56 bytes, or a leaf count that is not a power of two in
+                2..LEAF_COUNT_MAX.
+
+        Example:
+            >>> LiabilityRoot.from_bytes(bytes(55))
+            Traceback (most recent call last):
+            ...
+            ledgercore.errors.LedgerValueError: data: expected 56 bytes of a liability root, got 55
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data: expected bytes, got {type(data).__name__}")
+        data = bytes(data)
+        if len(data) != ROOT_SIZE:
+            raise LedgerValueError(
+                f"data: expected {ROOT_SIZE} bytes of a liability root, got {len(data)}"
+            )
+        leaf_count = int.from_bytes(data[48:56], "little")
+        if not 2 <= leaf_count <= LEAF_COUNT_MAX or leaf_count & (leaf_count - 1):
+            raise LedgerValueError(
+                f"data: leaf count {leaf_count}, expected a power of two in 2..{LEAF_COUNT_MAX}"
+            )
+        return cls(data[:32], int.from_bytes(data[32:48], "little"), leaf_count)
 
 
 @dataclass(frozen=True)
