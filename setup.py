@@ -67,6 +67,7 @@ LIBRARIES: dict[str, tuple[list[str], list[tuple[str, str, list[str]]]]] = {
     "merkle": (["merkle_tree.c"], []),
     "apply": (["apply_engine.c", "idmap.c"], []),
     "wordpack": (["wordpack_codec.c"], []),
+    "sumtree": (["sumtree_build.c"], []),
     "ed25519": (
         ["fe51.c", "ge25519.c", "sha512.c", "msm.c", "ed25519_verify.c", "verify_queue.c"],
         [],
@@ -95,6 +96,7 @@ EXTENSIONS: dict[str, tuple[str, list[str]]] = {
     "ledgercore._native.apply": ("apply.pyx", ["apply"]),
     "ledgercore._native.ed25519": ("ed25519.pyx", ["ed25519"]),
     "ledgercore._native.wordpack": ("wordpack.pyx", ["wordpack"]),
+    "ledgercore._native.sumtree": ("sumtree.pyx", ["sumtree", "blake3"]),
 }
 
 # LEDGERCORE_EXTENSIONS=blake3,merkle builds only those extensions (a quicker edit-build loop).

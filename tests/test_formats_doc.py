@@ -80,3 +80,14 @@ def test_the_keys_the_genesis_hash_and_the_versions_are_current():
     assert set(BlockHeader.genesis().to_dict()) == set(
         re.findall(r"`(\w+)`", text[text.index("exactly these keys") : text.index("Integers are")])
     ) - {"genesis", "accounts", "transfers"}
+
+
+def test_the_liability_keys_and_contexts_are_current():
+    from ledgercore import liabilities
+
+    text = section("## 6. Proofs of liabilities")
+    assert proofcheck.LIABILITY_LEAF_KEY.hex() in text
+    assert proofcheck.LIABILITY_NODE_KEY.hex() in text
+    for context in (liabilities.LEAF_CONTEXT, liabilities.NODE_CONTEXT, liabilities.SPLIT_CONTEXT):
+        assert f'"{context}"' in text
+    assert f"P + ceil(P / {liabilities.DUMMY_SHARE})" in text

@@ -17,6 +17,7 @@ from ledgercore._native import apply as _apply
 from ledgercore._native import blake3 as _blake3
 from ledgercore._native import ed25519 as _ed25519
 from ledgercore._native import merkle as _merkle
+from ledgercore._native import sumtree as _sumtree
 
 BATCH_SIZE_MAX: int = _blake3.BATCH_SIZE_MAX
 """Rows (inputs, transfers, signatures) one native call takes."""
@@ -47,6 +48,12 @@ ENGINE_ACCOUNT_COUNT_MAX: int = _apply.ENGINE_ACCOUNT_COUNT_MAX
 
 ENGINE_TRANSFER_COUNT_MAX: int = _apply.ENGINE_TRANSFER_COUNT_MAX
 """Transfers one engine remembers (for idempotency and two-phase lookups)."""
+
+SUMTREE_LEAF_COUNT_MAX: int = _sumtree.LEAF_COUNT_MAX
+"""Leaves one liability sum tree may hold."""
+
+SUMTREE_PARTS_MAX: int = _sumtree.PARTS_MAX
+"""Parts one member's balance may be split into in a liability sum tree."""
 
 # The batch limit is one number for every native module.
 assert _apply.BATCH_SIZE_MAX == _ed25519.BATCH_SIZE_MAX == BATCH_SIZE_MAX

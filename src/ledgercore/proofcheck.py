@@ -30,6 +30,12 @@ Answers: the check_* functions return True or False; a proof whose JSON has a mi
 field of the wrong type (an index given as 0.0 or false, a hash that is not 64 lowercase hex
 digits) raises ProofError, a ValueError, naming the field.
 
+A member's proof of liabilities (check_liability_proof, docs/formats.md section 6) is checked
+apart from the ledger's head: each of the member's leaves leads, through nodes that commit to
+both children's sums, to the published root hash and total, and their leaves add up to their
+balance. From the command line: `python proofcheck.py PROOF.json --head ROOT_HASH --total TOTAL
+--balance BALANCE`.
+
 Example:
     >>> leaves = [b"alice pays bob 5", b"bob pays carol 2", b"carol pays alice 1"]
     >>> a, b, c = (leaf_hash(leaf) for leaf in leaves)
@@ -56,6 +62,7 @@ __all__ = [
     "ProofTypeError",
     "check_account_proof",
     "check_consistency_proof",
+    "check_liability_proof",
     "check_proof",
     "check_transfer_proof",
     "check_transfer_signature",
@@ -63,11 +70,14 @@ __all__ = [
     "decode_transfer",
     "header_bytes_from_dict",
     "leaf_hash",
+    "liability_leaf_hash",
+    "liability_node_hash",
     "node_hash",
     "parse_header",
     "signed_message",
     "verify_consistency",
     "verify_inclusion",
+    "verify_liability_leaf",
 ]
 
 
@@ -904,8 +914,189 @@ def check_proof(proof: Any, head_hash: bytes | str | None) -> bool:
     return _CHECKS[kind](data, head_hash)
 
 
+# ---------------------------------------------------------------------------- liabilities
+
+LIABILITY_LEAF_KEY = blake3(b"", derive_key_context="ledgercore 2026-12 liability leaf v1").digest()
+LIABILITY_NODE_KEY = blake3(b"", derive_key_context="ledgercore 2026-12 liability node v1").digest()
+LIABILITY_PROOF_VERSION = 1
+LIABILITY_LEAF_COUNT_MAX = 2**32
+LIABILITY_PARTS_MAX = 16
+U128_MAX = 2**128 - 1
+
+
+def liability_leaf_hash(account_id: int, value: int, salt: bytes) -> bytes:
+    """A liability leaf: BLAKE3 keyed with LIABILITY_LEAF_KEY over the 64 bytes
+    account_id (u128) || value (u128) || salt (32 bytes), integers little-endian.
+
+    Example:
+        >>> len(liability_leaf_hash(7, 500, bytes(32)))
+        32
+    """
+    data = account_id.to_bytes(16, "little") + value.to_bytes(16, "little") + bytes(salt)
+    return blake3(data, key=LIABILITY_LEAF_KEY).digest()
+
+
+def liability_node_hash(left: bytes, left_sum: int, right: bytes, right_sum: int) -> bytes:
+    """A liability node: BLAKE3 keyed with LIABILITY_NODE_KEY over the 96 bytes
+    left || left_sum (u128) || right || right_sum (u128): both children's sums, not only their
+    total, so a sibling's sum cannot be shown differently to the two sides.
+
+    Example:
+        >>> liability_node_hash(bytes(32), 1, bytes(32), 2) != liability_node_hash(
+        ...     bytes(32), 2, bytes(32), 1)
+        True
+    """
+    data = bytes(left) + left_sum.to_bytes(16, "little") + bytes(right)
+    return blake3(data + right_sum.to_bytes(16, "little"), key=LIABILITY_NODE_KEY).digest()
+
+
+def verify_liability_leaf(
+    account_id: int,
+    index: int,
+    value: int,
+    salt: bytes,
+    path: Sequence[tuple[bytes, int]],
+    leaf_count: int,
+) -> tuple[bytes, int] | None:
+    """The (hash, sum) that leaf `index` of a liability tree of leaf_count leaves leads to, or
+    None when a sum on the way passes 2^128 - 1 or the path's length is not log2(leaf_count).
+
+    path holds the sibling (hash, sum) of each level, leaf side first; the caller compares the
+    result with the published root.
+
+    Example:
+        >>> a, b = liability_leaf_hash(1, 5, bytes(32)), liability_leaf_hash(2, 7, bytes(32))
+        >>> verify_liability_leaf(1, 0, 5, bytes(32), [(b, 7)], 2) == (
+        ...     liability_node_hash(a, 5, b, 7), 12)
+        True
+    """
+    if leaf_count < 2 or leaf_count & (leaf_count - 1) or not 0 <= index < leaf_count:
+        return None
+    if len(path) != leaf_count.bit_length() - 1:
+        return None
+    node, total = liability_leaf_hash(account_id, value, salt), value
+    for level, (sibling, sibling_sum) in enumerate(path):
+        if total + sibling_sum > U128_MAX:
+            return None
+        if index >> level & 1:
+            node = liability_node_hash(sibling, sibling_sum, node, total)
+        else:
+            node = liability_node_hash(node, total, sibling, sibling_sum)
+        total += sibling_sum
+    return node, total
+
+
+def _u128_text(value: Any, name: str) -> int:
+    """A u128 written as a decimal string (canonical: no sign, no leading zero)."""
+    if not isinstance(value, str):
+        raise ProofTypeError(f"{name}: expected a decimal string, got {type(value).__name__}")
+    if not value.isascii() or not value.isdigit() or (len(value) > 1 and value[0] == "0"):
+        raise ProofError(f"{name}: expected a decimal integer without sign or leading zero")
+    number = int(value)
+    if number > U128_MAX:
+        raise ProofError(f"{name}: {value} is above 2^128 - 1")
+    return number
+
+
+def _liability_leaves(data: dict[str, Any], leaf_count: int) -> list[tuple]:
+    leaves = _field(data, "leaves", "proof")
+    if not isinstance(leaves, list) or not 1 <= len(leaves) <= LIABILITY_PARTS_MAX:
+        raise ProofError(f"proof.leaves: expected a list of 1..{LIABILITY_PARTS_MAX} leaves")
+    parsed = []
+    for i, leaf in enumerate(leaves):
+        where = f"proof.leaves[{i}]"
+        index = _check_int(_field(leaf, "index", where), f"{where}.index", 0, leaf_count - 1)
+        value = _u128_text(_field(leaf, "value", where), f"{where}.value")
+        salt = _hex(_field(leaf, "salt", where), f"{where}.salt")
+        path = _field(leaf, "path", where)
+        if not isinstance(path, list):
+            raise ProofError(f"{where}.path: expected a list, got {type(path).__name__}")
+        siblings = [
+            (_hex(_field(step, "hash", f"{where}.path[{j}]"), f"{where}.path[{j}].hash"),
+             _u128_text(_field(step, "sum", f"{where}.path[{j}]"), f"{where}.path[{j}].sum"))
+            for j, step in enumerate(path)
+        ]  # fmt: skip
+        parsed.append((index, value, salt, siblings))
+    return parsed
+
+
+def check_liability_proof(
+    proof: Any,
+    root_hash: bytes | str,
+    total: int,
+    balance: int,
+    *,
+    account_id: int | None = None,
+    leaf_count: int | None = None,
+) -> bool:
+    """Check a member's proof of liabilities (LiabilityProof.to_json) against the published
+    root and the member's own balance.
+
+    Holds when: the proof's root is the published one (hash, total, and leaf_count if given)
+    and its account is account_id (if given); leaf_count is a power of two; the leaf indices
+    are distinct and in range; every leaf's path has log2(leaf_count) siblings and leads to
+    the root hash with the root total, no sum on the way passing 2^128 - 1; and the leaves'
+    values add up to `balance`.
+
+    Args:
+        proof: the proof's JSON text or dict.
+        root_hash: the published root hash (32 bytes or 64 hex digits).
+        total: the published total, in minor units.
+        balance: the member's balance as they know it (from their account proof).
+        account_id: the member's own account id, to check the proof is theirs.
+        leaf_count: the published leaf count.
+
+    Returns:
+        True if the proof holds.
+
+    Raises:
+        ProofError: the input is not a liability proof (a missing or mistyped field).
+
+    Example:
+        >>> check_liability_proof({"type": "liability", "version": 1}, bytes(32), 0, 0)
+        Traceback (most recent call last):
+        ...
+        ledgercore.proofcheck.ProofError: proof: no 'account_id'
+    """
+    data = proof
+    if isinstance(proof, (str, bytes, bytearray)):
+        try:
+            data = json.loads(proof)
+        except ValueError as error:
+            raise ProofError(f"proof: not JSON ({error})") from None
+    if _field(data, "type", "proof") != "liability":
+        raise ProofError(f"proof.type: expected 'liability', got {data['type']!r}")
+    version = _field(data, "version", "proof")
+    if version != LIABILITY_PROOF_VERSION or isinstance(version, bool):
+        raise ProofError(f"proof.version: {version!r}; this file reads version 1")
+    member = _u128_text(_field(data, "account_id", "proof"), "proof.account_id")
+    root = _field(data, "root", "proof")
+    claimed_hash = _hex(_field(root, "hash", "proof.root"), "proof.root.hash")
+    claimed_total = _u128_text(_field(root, "total", "proof.root"), "proof.root.total")
+    count = _check_int(_field(root, "leaf_count", "proof.root"), "proof.root.leaf_count", 2,
+                       LIABILITY_LEAF_COUNT_MAX)  # fmt: skip
+    leaves = _liability_leaves(data, count)
+    trusted = root_hash if isinstance(root_hash, bytes) else _hex(root_hash, "root_hash")
+    _check_int(total, "total", 0, U128_MAX)
+    _check_int(balance, "balance", 0, U128_MAX)
+    if claimed_hash != trusted or claimed_total != total or count & (count - 1):
+        return False
+    if (leaf_count is not None and count != leaf_count) or (
+        account_id is not None and member != account_id
+    ):
+        return False
+    if len({index for index, _, _, _ in leaves}) != len(leaves):
+        return False
+    for index, value, salt, path in leaves:
+        if verify_liability_leaf(member, index, value, salt, path, count) != (trusted, total):
+            return False
+    return sum(value for _, value, _, _ in leaves) == balance
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python proofcheck.py PROOF.json --head HASH [--owner-key KEY]`; see the module docstring.
+    """`python proofcheck.py PROOF.json --head HASH [--owner-key KEY]`, or for a proof of
+    liabilities `python proofcheck.py PROOF.json --head ROOT_HASH --total N --balance N`; see
+    the module docstring.
 
     Example:
         >>> main(["--help"])  # doctest: +ELLIPSIS
@@ -924,6 +1115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--owner-key", help="a transfer's debit owner key (hex): check its signature"
     )
+    parser.add_argument(
+        "--total", help="a liability proof: the published total; --head is the published root"
+    )
+    parser.add_argument("--balance", help="a liability proof: your own balance, in minor units")
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:
@@ -935,6 +1130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             with open(args.proof, encoding="utf-8") as file:
                 text = file.read()
+        if args.total is not None or args.balance is not None:
+            return _main_liability(text, args.head, args.total, args.balance)
         data = _load(text)
         holds = check_proof(data, args.head)
         if holds and args.owner_key is not None:
@@ -955,6 +1152,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAILED: the {data['type']} proof does not hold against head {args.head}")
         return 1
     print(_describe(data))
+    return 0
+
+
+def _main_liability(text: str, root_hash: str, total: str | None, balance: str | None) -> int:
+    """main for a proof of liabilities: 0 it holds, 1 it does not (ProofError: unreadable)."""
+    if total is None or balance is None:
+        raise ProofError("--total, --balance: a liability proof needs both")
+    published, own = _u128_text(total, "--total"), _u128_text(balance, "--balance")
+    if not check_liability_proof(text, root_hash, published, own):
+        print(f"FAILED: the liability proof does not show {own} within total {published}")
+        return 1
+    leaves = len(json.loads(text)["leaves"])
+    print(f"ok: your balance {own} is counted, in {leaves} leaves, in the total {published}")
     return 0
 
 

@@ -58,4 +58,15 @@ LC_STATIC_ASSERT(LC_MERKLE_LEAF_COUNT_MAX == (uint64_t)1 << (LC_MERKLE_LEVEL_COU
 LC_STATIC_ASSERT(LC_MERKLE_PROOF_HASHES_MAX >= LC_MERKLE_LEVEL_COUNT_MAX);
 LC_STATIC_ASSERT(LC_MERKLE_PROOF_HASHES_MAX <= 255);
 
+/* Leaves of one liability sum tree: 2^32. Leaf positions then fit a u32, a proof's path has at
+ * most 32 siblings, and the largest tree (2^33 - 1 nodes of 48 bytes) is already 384 GiB. */
+#define LC_SUMTREE_LEAF_COUNT_MAX ((uint64_t)1 << 32)
+
+/* Parts one member's balance is split into: 16 at most. Each part costs the member a path of
+ * siblings in their proof; beyond a handful they hide little more (docs/formats.md, section 6). */
+#define LC_SUMTREE_PARTS_MAX 16u
+
+LC_STATIC_ASSERT(LC_SUMTREE_LEAF_COUNT_MAX <= LC_MERKLE_LEAF_COUNT_MAX);
+LC_STATIC_ASSERT(LC_SUMTREE_PARTS_MAX >= 1 && LC_SUMTREE_PARTS_MAX <= 255);
+
 #endif

@@ -35,7 +35,7 @@ from typing import Any
 from ledgercore.errors import LedgerValueError
 
 # Stages in the order of a batch's flow; each is a module of this package.
-GROUPS: tuple[str, ...] = ("hashing", "ed25519", "merkle", "engine", "ledger")
+GROUPS: tuple[str, ...] = ("hashing", "ed25519", "merkle", "engine", "ledger", "liabilities")
 
 
 @dataclass
