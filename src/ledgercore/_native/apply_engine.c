@@ -1392,22 +1392,24 @@ int lc_engine_image_load(lc_engine *e, const uint8_t *image, size_t size) {
     }
     if (status != LC_OK) return status;
     const uint8_t *at = image + sizeof header;
-    memcpy(e->hot, at, n.accounts * sizeof(hot_account));
-    at += n.accounts * sizeof(hot_account);
-    memcpy(e->cold, at, n.accounts * sizeof(cold_account));
-    at += n.accounts * sizeof(cold_account);
-    if (n.accounts > 0) memcpy(e->owner_x, at, n.accounts * 32);
-    at += n.accounts * 32;
-    memcpy(e->transfers, at, n.transfers * sizeof(stored_transfer));
+    /* A table of no rows was never allocated: memcpy must not see its NULL, even for 0 bytes. */
+    if (n.accounts > 0) {
+        memcpy(e->hot, at, n.accounts * sizeof(hot_account));
+        memcpy(e->cold, at + n.accounts * sizeof(hot_account), n.accounts * sizeof(cold_account));
+        memcpy(e->owner_x, at + n.accounts * (sizeof(hot_account) + sizeof(cold_account)),
+               n.accounts * 32);
+    }
+    at += n.accounts * (sizeof(hot_account) + sizeof(cold_account) + 32);
+    if (n.transfers > 0) memcpy(e->transfers, at, n.transfers * sizeof(stored_transfer));
     at += n.transfers * sizeof(stored_transfer);
-    memcpy(e->failed_ids, at, n.failed * sizeof(lc_u128));
+    if (n.failed > 0) memcpy(e->failed_ids, at, n.failed * sizeof(lc_u128));
     at += n.failed * sizeof(lc_u128);
     for (size_t i = 0; i < n.expiries; i++) {
         memcpy(&e->expiries[i].expires_at_ns, at, 8);
         memcpy(&e->expiries[i].index, at + 8, 4);
         at += IMAGE_EXPIRY_SIZE;
     }
-    memcpy(e->transfer_status, at, n.transfers);
+    if (n.transfers > 0) memcpy(e->transfer_status, at, n.transfers);
     at += n.transfers;
     LC_ASSERT((size_t)(at - image) == size);
     /* What the engine's own asserts rely on, checked here rather than trusted. */
