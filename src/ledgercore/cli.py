@@ -98,14 +98,11 @@ def add_verify_command(commands: Any) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from ledgercore.store import survey
     from ledgercore.verify import verify_store
 
-    kind, names = survey(args.path)
-    if kind not in ("store", "partial"):
-        what = {"missing": "nothing is there", "file": "it is a file", "empty": "it is empty"}
-        found = what.get(kind, f"it holds other files: {', '.join(names[:6])}")
-        print(f"ledgercore verify {args.path}: no ledgercore store there ({found})")
+    absent = store_commands.no_store_reason(args.path)
+    if absent is not None:
+        print(f"ledgercore verify {args.path}: no ledgercore store there ({absent})")
         return EXIT_NO_STORE
     report = verify_store(args.path, progress=not args.no_progress)
     # One line whatever RocksDB put in its messages, so that a log keeps one line per check.

@@ -93,14 +93,11 @@ def dispatch(args: argparse.Namespace) -> int:
         return _verify_proof(args)
     from ledgercore.errors import LedgerError, LedgerValueError, StoreCorruptedError
     from ledgercore.ledger import Ledger
-    from ledgercore.store import survey
 
     name = f"ledgercore {args.command} {args.path}"
-    kind, names = survey(args.path)
-    if kind not in ("store", "partial"):
-        what = {"missing": "nothing is there", "file": "it is a file", "empty": "it is empty"}
-        found = what.get(kind, f"it holds other files: {', '.join(names[:6])}")
-        print(f"{name}: no ledgercore store there ({found})")
+    absent = no_store_reason(args.path)
+    if absent is not None:
+        print(f"{name}: no ledgercore store there ({absent})")
         return EXIT_NO_STORE
     try:
         with Ledger.open(args.path, read_only=True) as ledger:
@@ -114,6 +111,22 @@ def dispatch(args: argparse.Namespace) -> int:
     except LedgerError as error:
         print(f"{name}: {error}", file=sys.stderr)
         return EXIT_DAMAGED
+
+
+def no_store_reason(path: str) -> str | None:
+    """Why there is no store at path, in a few words; None when there is one (whole or not).
+
+    Example:
+        >>> no_store_reason("/nonexistent/ledger")
+        'nothing is there'
+    """
+    from ledgercore.store import survey
+
+    kind, names = survey(path)
+    if kind in ("store", "partial"):
+        return None
+    what = {"missing": "nothing is there", "file": "it is a file", "empty": "it is empty"}
+    return what.get(kind, f"it holds other files: {', '.join(names[:6])}")
 
 
 def _print(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> int:
