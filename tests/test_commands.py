@@ -109,3 +109,55 @@ def test_the_ledger_counts_its_accounts_and_accepted_transfers(store):
     with open_ledger(path, read_only=True) as ledger:
         assert ledger.account_count == head.state_size == 5
         assert ledger.transfer_count == head.log_size == 60
+
+
+def test_history_pages_through_an_accounts_transfers(store, capsys):
+    path = store[0]
+    with open_ledger(path, read_only=True) as ledger:
+        everything = records.to_dicts(ledger.account_history(2, limit=1000))
+    assert main(["history", path, "2", "--limit", "4", "--json"]) == EXIT_OK
+    first = json.loads(capsys.readouterr().out)
+    assert [row["id"] for row in first["transfers"]] == [row["id"] for row in everything[:4]]
+    after = str(first["next_after"])
+    assert main(["history", path, "2", "--limit", "1000", "--after", after, "--json"]) == EXIT_OK
+    rest = json.loads(capsys.readouterr().out)
+    assert [row["id"] for row in rest["transfers"]] == [row["id"] for row in everything[4:]]
+    assert rest["next_after"] is None
+    assert main(["history", path, "404"]) == EXIT_NOT_FOUND
+
+
+def test_export_writes_every_record_with_its_block_and_result(store, tmp_path, capsys):
+    path, head, _, _ = store
+    out = str(tmp_path / "transfers.jsonl")
+    assert main(["export", path, "transfers", "--out", out]) == EXIT_OK
+    with open(out, encoding="utf-8") as file:
+        rows = [json.loads(line) for line in file]
+    assert len(rows) == 60 and {row["result"] for row in rows} == {"ok"}
+    with open_ledger(path, read_only=True) as ledger:
+        stored = records.to_dicts(ledger.lookup_transfers([row["id"] for row in rows]))
+    for row, record in zip(rows, stored, strict=True):
+        assert row["amount"] == record["amount"] and row["timestamp"] == record["timestamp"]
+        assert row["signature"] == record["signature"].hex()
+    capsys.readouterr()
+    assert main(["export", path, "accounts", "--format", "csv"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("id,") and len(lines) == 1 + head.state_size
+    assert main(["export", path, "blocks"]) == EXIT_OK
+    blocks = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [block["hash"] for block in blocks][-1] == head.hash.hex()
+
+
+def test_block_records_carry_their_timestamps_and_refusals(tmp_path):
+    traffic = Traffic(4)
+    with open_ledger(tmp_path / "ledger") as ledger:
+        ledger.create_accounts(traffic.accounts(), timestamp_ns=T0)
+        batch = traffic.batch(6, refused=False, pending=False)
+        batch["credit_account_id"][1] = records.lanes(99)
+        traffic.sign(batch)
+        results, header = ledger.submit(batch, timestamp_ns=T0 + SECOND)
+        rows, stored = ledger.block_records(header.height)
+        assert stored.tolist() == results.tolist()
+        assert rows["timestamp"].tolist() == [T0 + SECOND + n for n in range(6)]
+        assert records.u128(rows["id"]) == records.u128(batch["id"])
+        genesis_rows, genesis_results = ledger.block_records(0)
+        assert len(genesis_rows) == len(genesis_results) == 0

@@ -1,4 +1,5 @@
-"""The operator's commands over a store: `info`, `block`, `account`, `prove` and `verify-proof`.
+"""The operator's commands over a store: `info`, `block`, `account`, `history`, `export`, `prove`
+and `verify-proof`.
 
 Each opens the store read-only (a writer may be running), prints plain lines or, with `--json`,
 one JSON document, and returns an exit status:
@@ -29,10 +30,13 @@ Example:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+import numpy
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -41,7 +45,8 @@ EXIT_NO_STORE = 3
 EXIT_NOT_FOUND = 4
 EXIT_DAMAGED = 5
 
-COMMANDS = ("info", "block", "account", "prove", "verify-proof")
+COMMANDS = ("info", "block", "account", "history", "export", "prove", "verify-proof")
+EXPORTS = ("blocks", "accounts", "transfers")
 
 
 def add_commands(commands: Any) -> None:
@@ -49,16 +54,31 @@ def add_commands(commands: Any) -> None:
     info = commands.add_parser("info", help="a store's head, roots, counts and disk size")
     block = commands.add_parser("block", help="one block's header")
     account = commands.add_parser("account", help="one account's record and balances")
+    history = commands.add_parser(
+        "history", help="an account's accepted transfers, oldest first (a page at a time)"
+    )
+    export = commands.add_parser(
+        "export",
+        help="write a store's blocks, accounts or transfers (with their results) as JSONL or CSV",
+    )
     prove = commands.add_parser("prove", help="write the proof of a transfer or an account as JSON")
-    for parser in (info, block, account, prove):
+    for parser in (info, block, account, history, export, prove):
         parser.add_argument("path", metavar="PATH", help="the ledger's store directory")
     block.add_argument("height", type=int, help="the block's height")
     account.add_argument("account_id", type=int, metavar="ID", help="the account's id")
+    history.add_argument("account_id", type=int, metavar="ID", help="the account's id")
+    history.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    history.add_argument(
+        "--after", type=int, metavar="NS", help="continue after this timestamp (a page's last)"
+    )
+    export.add_argument("what", choices=EXPORTS, help="which records")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", dest="file_format")
+    export.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     prove.add_argument("kind", choices=("transfer", "account"), help="what to prove")
     prove.add_argument("record_id", type=int, metavar="ID", help="the transfer's or account's id")
     prove.add_argument("--height", type=int, help="account: the block to prove it at (the head)")
     prove.add_argument("--out", metavar="FILE", help="write the proof here instead of stdout")
-    for parser in (info, block, account):
+    for parser in (info, block, account, history):
         parser.add_argument("--json", action="store_true", help="print one JSON document")
     check = commands.add_parser(
         "verify-proof",
@@ -188,6 +208,82 @@ def _account(ledger: Any, args: argparse.Namespace) -> int:
     return _print(args, data, [f"{key} {value}" for key, value in data.items()])
 
 
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A record's dict with bytes as hex, for JSON and CSV."""
+    return {key: value.hex() if isinstance(value, bytes) else value for key, value in row.items()}
+
+
+def _history(ledger: Any, args: argparse.Namespace) -> int:
+    from ledgercore import records
+
+    page = ledger.account_history(args.account_id, limit=args.limit, after=args.after)
+    rows = records.to_dicts(page)
+    data = {
+        "account_id": args.account_id,
+        "transfers": [_plain(row) for row in rows],
+        "next_after": rows[-1]["timestamp"] if len(rows) == args.limit else None,
+    }
+    lines = [
+        f"{row['timestamp']} {row['id']}: {row['debit_account_id']} -> "
+        f"{row['credit_account_id']} {row['amount']} (ledger {row['ledger']}, code {row['code']}"
+        f", flags {row['flags']})"
+        for row in rows
+    ]
+    if data["next_after"] is not None:
+        lines.append(f"more: --after {data['next_after']}")
+    return _print(args, data, lines)
+
+
+def _exported(ledger: Any, what: str) -> Iterator[dict[str, Any]]:
+    """The rows of an export, one dict each, in block order."""
+    from ledgercore import records
+    from ledgercore.blocks import BlockKind
+
+    head = ledger.head().height
+    if what == "blocks":
+        for height in range(head + 1):
+            yield ledger.block(height).to_dict()
+        return
+    kind = BlockKind.accounts if what == "accounts" else BlockKind.transfers
+    names = records.CreateAccountResult if what == "accounts" else records.TransferResult
+    for height in range(1, head + 1):
+        if ledger.block(height).kind != kind:
+            continue
+        rows, results = ledger.block_records(height)
+        if what == "accounts":
+            # Each account as it is at the head, in the order the blocks created them.
+            rows = ledger.lookup_accounts(numpy.ascontiguousarray(rows["id"][results == 0]))
+            results = numpy.zeros(len(rows), numpy.uint8)
+        for row, result in zip(records.to_dicts(rows), results.tolist(), strict=True):
+            yield _plain(row) | {"block": height, "result": names(result).name}
+
+
+def _export(ledger: Any, args: argparse.Namespace) -> int:
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as file:
+            count = _write_rows(_exported(ledger, args.what), args.file_format, file)
+        print(f"{count} {args.what} written to {args.out}")
+    else:
+        _write_rows(_exported(ledger, args.what), args.file_format, sys.stdout)
+    return EXIT_OK
+
+
+def _write_rows(rows: Iterator[dict[str, Any]], file_format: str, stream: Any) -> int:
+    """Write rows as JSON lines or CSV (a header from the first row); returns how many."""
+    count = 0
+    writer = None
+    for row in rows:
+        if file_format == "jsonl":
+            stream.write(json.dumps(row, sort_keys=True) + "\n")
+        else:
+            if writer is None:
+                writer = csv.DictWriter(stream, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow(row)
+        count += 1
+    return count
+
+
 def _prove(ledger: Any, args: argparse.Namespace) -> int:
     if args.kind == "transfer":
         proof = ledger.prove_transfer(args.record_id)
@@ -215,4 +311,11 @@ def _verify_proof(args: argparse.Namespace) -> int:
     return EXIT_NOT_FOUND if status == 2 else status
 
 
-_COMMANDS = {"info": _info, "block": _block, "account": _account, "prove": _prove}
+_COMMANDS = {
+    "info": _info,
+    "block": _block,
+    "account": _account,
+    "history": _history,
+    "export": _export,
+    "prove": _prove,
+}

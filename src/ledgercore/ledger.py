@@ -1066,6 +1066,46 @@ class Ledger:
             out["timestamp"][rows] = numpy.uint64(header.timestamp_ns) + picked.astype("<u8")
         return out
 
+    def block_records(self, height: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """The records a block holds, with the timestamp each was given, and their results.
+
+        Every record of the batch is there, refused ones included (result not 0); record i of
+        the block took the timestamp header.timestamp_ns + i. The genesis block and blocks of
+        expiries hold none.
+
+        Args:
+            height: 0..head().height.
+
+        Returns:
+            (records, results): an ACCOUNT_DTYPE or TRANSFER_DTYPE array (TRANSFER_DTYPE when
+            empty) and a uint8 array of its result codes.
+
+        Raises:
+            TypeError, LedgerValueError: no block at that height.
+            StoreCorruptedError: the body is missing or does not match its header.
+
+        Example:
+            >>> import tempfile
+            >>> from ledgercore import records
+            >>> from ledgercore.keys import SigningKey
+            >>> key = SigningKey.from_seed(b"k" * 32).public_key
+            >>> with tempfile.TemporaryDirectory() as directory:
+            ...     with Ledger.open(directory + "/ledger") as ledger:
+            ...         _ = ledger.create_accounts(records.accounts(
+            ...             [dict(id=n, ledger=1, code=1, owner_key=key) for n in (1, 1)]),
+            ...             timestamp_ns=5_000)
+            ...         rows, results = ledger.block_records(1)
+            >>> rows["timestamp"].tolist(), results.tolist()
+            ([5000, 5001], [0, 9])
+        """
+        header = self.block(height)
+        if header.kind == BlockKind.genesis or header.record_count == 0:
+            return numpy.zeros(0, records.TRANSFER_DTYPE), numpy.zeros(0, records.RESULT_DTYPE)
+        body = self._checked_body(height)
+        rows = body.records.copy()
+        rows["timestamp"] = numpy.uint64(header.timestamp_ns) + numpy.arange(len(rows), dtype="<u8")
+        return rows, body.results.copy()
+
     def account_history(
         self, account_id: int, *, limit: int = 100, after: int | None = None
     ) -> numpy.ndarray:
