@@ -75,7 +75,7 @@ import numpy
 from ledgercore import records
 from ledgercore._native import wordpack
 from ledgercore.blocks import BlockHeader, BlockKind
-from ledgercore.errors import LedgerValueError, StoreCorruptedError, StoreLockedError
+from ledgercore.errors import LedgerError, LedgerValueError, StoreCorruptedError, StoreLockedError
 from ledgercore.hashing import blake3
 from ledgercore.snapshot import SNAPSHOT_FILE
 
@@ -705,6 +705,56 @@ class Store:
             with contextlib.suppress(OSError):
                 total += os.path.getsize(os.path.join(self.path, name))
         return total
+
+    # ------------------------------------------------------------------------ copies
+
+    def checkpoint(self, destination: str | os.PathLike[str]) -> BlockHeader:
+        """Copy the store as it is at its head into a new directory, as a store of its own.
+
+        RocksDB's checkpoint flushes what is still in the write-ahead log and links (or copies)
+        the table files; blocks are written one synced batch at a time by this writer, so the
+        copy ends at a block. The copy gets its own head file and no snapshot: its first open
+        applies its blocks.
+
+        Args:
+            destination: a path where nothing is yet (its parent must exist).
+
+        Returns:
+            The header of the head block the copy holds.
+
+        Raises:
+            LedgerValueError: the store is read-only (a read-only opener cannot flush the log,
+                so its copy would lack the newest blocks), or something is at destination.
+        """
+        from rocksdict import Checkpoint
+
+        if self.read_only:
+            raise LedgerValueError(
+                f"{self.path}: a copy is made by the store's writer; a read-only opener cannot "
+                "flush the write-ahead log, and its copy would lack the newest blocks"
+            )
+        target = os.fspath(destination)
+        if os.path.lexists(target):
+            raise LedgerValueError(f"destination: {target} exists; give a path where nothing is")
+        head = self.head()
+        try:
+            Checkpoint(self._db).create_checkpoint(target)
+        except Exception as error:  # rocksdict raises bare Exceptions for RocksDB's errors
+            if isinstance(error, OSError):
+                raise
+            raise LedgerError(f"{self.path}: the copy to {target} failed: {error}") from None
+        fd = os.open(os.path.join(target, HEAD_FILE), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, f"{head.height} {head.hash.hex()}\n".encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        directory = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return head
 
     # ------------------------------------------------------------------------ closing
 
