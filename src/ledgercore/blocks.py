@@ -130,29 +130,22 @@ class BlockHeader:
             raise LedgerValueError(
                 f"version: expected one of {FORMAT_VERSIONS_READ}, got {self.version!r}"
             )
-        hashes = ["prev_hash", "log_root", "state_root", "body_hash"]
+        sized = [(name, HASH_SIZE) for name in ("prev_hash", "log_root", "state_root", "body_hash")]
         if self.version >= 2:
             if self.history_root is None or self.ledger_id is None:
                 raise LedgerValueError(
                     f"history_root, ledger_id: a format {self.version} header needs the root of "
                     "the earlier blocks' hashes and the ledger's id"
                 )
-            hashes.append("history_root")
-            if not isinstance(self.ledger_id, (bytes, bytearray)):
-                raise TypeError(
-                    f"ledger_id: expected 16 bytes, got {type(self.ledger_id).__name__}"
-                )
-            if len(self.ledger_id) != proofcheck.LEDGER_ID_SIZE:
-                raise LedgerValueError(f"ledger_id: expected 16 bytes, got {len(self.ledger_id)}")
-            object.__setattr__(self, "ledger_id", bytes(self.ledger_id))
+            sized += [("history_root", HASH_SIZE), ("ledger_id", proofcheck.LEDGER_ID_SIZE)]
         elif self.history_root is not None or self.ledger_id is not None:
             raise LedgerValueError("history_root, ledger_id: a format 1 header has neither")
-        for name in hashes:
+        for name, size in sized:
             value = getattr(self, name)
             if not isinstance(value, (bytes, bytearray, memoryview)):
-                raise TypeError(f"{name}: expected {HASH_SIZE} bytes, got {type(value).__name__}")
-            if len(bytes(value)) != HASH_SIZE:
-                raise LedgerValueError(f"{name}: expected {HASH_SIZE} bytes, got {len(value)}")
+                raise TypeError(f"{name}: expected {size} bytes, got {type(value).__name__}")
+            if len(bytes(value)) != size:
+                raise LedgerValueError(f"{name}: expected {size} bytes, got {len(value)}")
             object.__setattr__(self, name, bytes(value))
         object.__setattr__(self, "kind", BlockKind(self.kind))
 

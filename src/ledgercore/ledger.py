@@ -140,7 +140,6 @@ class Ledger:
         # height, and a proof binds an earlier header to the head by a path in it.
         self._history = MerkleLog(threads=1)
         self._ledger_id: bytes | None = None  # of the format 2 headers, or assigned (meta)
-        self._wanted_ledger_id: bytes | None = None  # Ledger.open's ledger_id
 
     # ------------------------------------------------------------------------ opening
 
@@ -198,8 +197,7 @@ class Ledger:
         try:
             ledger = cls(store, Machine(verify_signatures=verify_signatures))
             ledger._clock_ahead_max_ns = ahead_max_ns
-            ledger._wanted_ledger_id = ledger_id
-            ledger._load()
+            ledger._load(ledger_id)
             if ledger_id is not None and ledger._ledger_id != ledger_id:
                 found = "none" if ledger._ledger_id is None else ledger._ledger_id.hex()
                 raise LedgerValueError(
@@ -210,7 +208,7 @@ class Ledger:
             raise
         return ledger
 
-    def _load(self) -> None:
+    def _load(self, wanted_ledger_id: bytes | None = None) -> None:
         """Load the engine from the store's snapshot when it was made at this head, else apply
         every stored block again (no signature); then check both roots.
 
@@ -244,7 +242,7 @@ class Ledger:
             )
         machine = self._machine
         machine.engine.rules = BlockHeader.genesis().rules  # new blocks: the current rules
-        self._settle_ledger_id()
+        self._settle_ledger_id(wanted_ledger_id)
         machine.engine.ledger_id = self._ledger_id
         machine.build_state()
         if machine.state.root() != head.state_root or machine.state.size != head.state_size:
@@ -253,9 +251,10 @@ class Ledger:
                 f"{machine.state.root().hex()}, the head says {head.state_root.hex()}; {hint}"
             )
 
-    def _settle_ledger_id(self) -> None:
+    def _settle_ledger_id(self, wanted_ledger_id: bytes | None) -> None:
         """The ledger's id: its format 2 headers'; for a store whose blocks are all of format 1,
-        the one its first writer drew (kept in meta until a block names it)."""
+        the one its first writer gave it (wanted_ledger_id, else random; kept in meta until a
+        block names it)."""
         store = self._store
         assigned = store.meta(_LEDGER_ID_KEY)
         if self._ledger_id is not None:
@@ -266,7 +265,7 @@ class Ledger:
                 )
             return
         if assigned is None and not store.read_only:
-            assigned = self._wanted_ledger_id or secrets.token_bytes(records.LEDGER_ID_SIZE)
+            assigned = wanted_ledger_id or secrets.token_bytes(records.LEDGER_ID_SIZE)
             store.put_meta(_LEDGER_ID_KEY, assigned)
         self._ledger_id = assigned
 

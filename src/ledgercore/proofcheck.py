@@ -136,13 +136,17 @@ def _check_int(value: Any, name: str, low: int, high: int, bound: str = "") -> i
     return value
 
 
-def _check_hash(value: Any, name: str) -> bytes:
+def _check_bytes(value: Any, name: str, size: int) -> bytes:
     if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise ProofTypeError(f"{name}: expected {HASH_SIZE} bytes, got {type(value).__name__}")
+        raise ProofTypeError(f"{name}: expected {size} bytes, got {type(value).__name__}")
     value = bytes(value)
-    if len(value) != HASH_SIZE:
-        raise ProofError(f"{name}: expected {HASH_SIZE} bytes, got {len(value)}")
+    if len(value) != size:
+        raise ProofError(f"{name}: expected {size} bytes, got {len(value)}")
     return value
+
+
+def _check_hash(value: Any, name: str) -> bytes:
+    return _check_bytes(value, name, HASH_SIZE)
 
 
 def _check_hashes(hashes: Any, name: str) -> list[bytes]:
@@ -361,12 +365,7 @@ def pack_header(fields: dict[str, Any]) -> bytes:
 
 
 def _check_ledger_id(value: Any, name: str) -> bytes:
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise ProofTypeError(f"{name}: expected {LEDGER_ID_SIZE} bytes, got {type(value).__name__}")
-    value = bytes(value)
-    if len(value) != LEDGER_ID_SIZE:
-        raise ProofError(f"{name}: expected {LEDGER_ID_SIZE} bytes, got {len(value)}")
-    return value
+    return _check_bytes(value, name, LEDGER_ID_SIZE)
 
 
 def parse_header(data: bytes) -> dict[str, Any]:
